@@ -1,0 +1,44 @@
+// Parsed view of an X.509 certificate and the hostname rules.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ussl {
+
+struct CertificateInfo {
+  std::vector<std::uint8_t> der;
+  std::string subject;     // RFC 4514 style, most specific last: "CN=localhost, O=ussl"
+  std::string issuer;
+  std::string common_name;  // subject CN, empty if none
+  std::vector<std::string> dns_names;  // SAN dNSName entries
+  std::vector<std::string> ip_addresses;  // SAN iPAddress entries, textual
+  std::vector<std::string> san;  // all SAN entries as "DNS:x", "IP:x", "email:x", "URI:x"
+  std::string not_before;  // ISO 8601 UTC "2025-01-01T00:00:00Z"
+  std::string not_after;
+  std::int64_t not_before_epoch = 0;
+  std::int64_t not_after_epoch = 0;
+  std::string sha256;  // hex, lowercase, colon-free
+  std::string serial;  // hex
+  bool self_issued = false;  // subject == issuer
+
+  std::string pem() const;
+};
+
+// Parses one DER certificate. Throws ussl::Error(internal) if it cannot.
+CertificateInfo parse_certificate(std::span<const std::uint8_t> der);
+
+// True when hostname is an IPv4 or IPv6 literal.
+bool is_ip_literal(std::string_view hostname);
+
+// The hostname rule: an IP literal matches only an equal SAN iPAddress; a DNS
+// name matches SAN dNSName entries (case-insensitive; "*" as the whole
+// leftmost label matches exactly one label, never for IP literals), and the
+// subject CN only when the certificate has no DNS or IP SAN entries.
+bool hostname_matches(const CertificateInfo& cert, std::string_view hostname);
+
+}  // namespace ussl

@@ -1,0 +1,279 @@
+// Context: validates Options once and owns the WOLFSSL_CTX.
+#include "internal.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+namespace ussl {
+namespace {
+
+void init_wolfssl() {
+  static std::once_flag once;
+  std::call_once(once, [] { wolfSSL_Init(); });
+}
+
+// Reads a whole file, or throws bad_file naming the role and the path.
+std::string read_file(std::string_view role, const std::string& path) {
+  const std::string where = std::string(role) + " '" + path + "'";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(ErrorKind::bad_file, where + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::bad_file, where + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::bad_file, where + ": cannot open: " + std::strerror(errno));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(ErrorKind::bad_file, where + ": read error");
+  if (data.empty()) throw Error(ErrorKind::bad_file, where + ": file is empty");
+  return data;
+}
+
+bool is_pem(const std::string& data) { return data.find("-----BEGIN ") != std::string::npos; }
+
+// PEM or DER, or throws: DER must start with an ASN.1 SEQUENCE.
+int detect_format(std::string_view role, const std::string& path, const std::string& data) {
+  if (is_pem(data)) return WOLFSSL_FILETYPE_PEM;
+  if (static_cast<unsigned char>(data[0]) == 0x30) return WOLFSSL_FILETYPE_ASN1;
+  throw Error(ErrorKind::bad_file, std::string(role) + " '" + path + "': neither PEM nor DER");
+}
+
+const unsigned char* bytes(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+long size(const std::string& s) { return static_cast<long>(s.size()); }
+
+bool is_encrypted_pem(const std::string& data) {
+  return data.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos ||
+         data.find("Proc-Type: 4,ENCRYPTED") != std::string::npos;
+}
+
+// Splits a PEM file into its CERTIFICATE blocks (other blocks are ignored).
+std::vector<std::string> pem_certificates(const std::string& data) {
+  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto begin = data.find(kBegin, pos);
+    if (begin == std::string::npos) break;
+    const auto end = data.find(kEnd, begin);
+    if (end == std::string::npos) {
+      out.push_back(data.substr(begin));  // unterminated: let the parser reject it
+      break;
+    }
+    out.push_back(data.substr(begin, end + kEnd.size() - begin) + "\n");
+    pos = end + kEnd.size();
+  }
+  return out;
+}
+
+// The result of loading one certificate + key pair, validated.
+struct KeyPair {
+  std::string cert;
+  int cert_format;
+  std::string key;
+  int key_format;
+};
+
+KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
+  KeyPair pair;
+  pair.cert = read_file("certfile", certfile);
+  pair.cert_format = detect_format("certfile", certfile, pair.cert);
+  pair.key = read_file("keyfile", keyfile);
+  if (is_pem(pair.key) && is_encrypted_pem(pair.key))
+    throw Error(ErrorKind::bad_file, "keyfile '" + keyfile +
+                                         "': the private key is encrypted; passphrases are not supported "
+                                         "(decrypt it with 'openssl pkey')");
+  pair.key_format = detect_format("keyfile", keyfile, pair.key);
+
+  // Validate each file on its own first, so the message names the bad one.
+  CtxPtr scratch(wolfSSL_CTX_new(wolfSSLv23_server_method()));
+  if (!scratch) throw Error(ErrorKind::internal, "wolfSSL_CTX_new failed");
+  const int cert_rc =
+      pair.cert_format == WOLFSSL_FILETYPE_PEM
+          ? wolfSSL_CTX_use_certificate_chain_buffer_format(scratch.get(), bytes(pair.cert), size(pair.cert),
+                                                            WOLFSSL_FILETYPE_PEM)
+          : wolfSSL_CTX_use_certificate_buffer(scratch.get(), bytes(pair.cert), size(pair.cert),
+                                               WOLFSSL_FILETYPE_ASN1);
+  if (cert_rc != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::bad_file,
+                "certfile '" + certfile + "': no valid certificate found (" + wolfssl_error_text(cert_rc) + ")",
+                cert_rc);
+  CtxPtr key_only(wolfSSL_CTX_new(wolfSSLv23_server_method()));
+  const int key_rc = wolfSSL_CTX_use_PrivateKey_buffer(key_only.get(), bytes(pair.key), size(pair.key), pair.key_format);
+  if (key_rc != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::bad_file,
+                "keyfile '" + keyfile + "': no valid private key found (" + wolfssl_error_text(key_rc) + ")", key_rc);
+  const int pair_rc = wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
+  if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::bad_file,
+                "keyfile '" + keyfile + "' does not match the certificate in certfile '" + certfile + "'");
+  return pair;
+}
+
+void use_key_pair(WOLFSSL_CTX* ctx, const KeyPair& pair) {
+  const int cert_rc =
+      pair.cert_format == WOLFSSL_FILETYPE_PEM
+          ? wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_PEM)
+          : wolfSSL_CTX_use_certificate_buffer(ctx, bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_ASN1);
+  const int key_rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, bytes(pair.key), size(pair.key), pair.key_format);
+  if (cert_rc != WOLFSSL_SUCCESS || key_rc != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::internal, "loading a validated key pair failed");
+}
+
+// Loads one CA file; returns the number of certificates loaded.
+int load_ca_file(WOLFSSL_CTX* ctx, const std::string& path, const std::string& data) {
+  const int format = detect_format("ca_certs", path, data);
+  if (format == WOLFSSL_FILETYPE_ASN1) {
+    const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(data), size(data), WOLFSSL_FILETYPE_ASN1);
+    if (rc != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::bad_file,
+                  "ca_certs '" + path + "': not a valid DER certificate (" + wolfssl_error_text(rc) + ")", rc);
+    return 1;
+  }
+  const auto blocks = pem_certificates(data);
+  if (blocks.empty()) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no PEM certificate found");
+  int index = 0;
+  for (const auto& block : blocks) {
+    ++index;
+    const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(block), size(block), WOLFSSL_FILETYPE_PEM);
+    if (rc != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': certificate #" + std::to_string(index) +
+                                           " is malformed (" + wolfssl_error_text(rc) + ")",
+                  rc);
+  }
+  return index;
+}
+
+void load_ca_certs(WOLFSSL_CTX* ctx, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    load_ca_file(ctx, path, read_file("ca_certs", path));
+    return;
+  }
+  // A directory: every regular file in it that holds certificates. Files
+  // that hold none (a README, a CRL) are skipped; at least one must load.
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) files.push_back(entry.path());
+  }
+  if (ec) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': cannot list directory: " + ec.message());
+  std::sort(files.begin(), files.end());
+  int loaded = 0;
+  for (const auto& file : files) {
+    try {
+      loaded += load_ca_file(ctx, file.string(), read_file("ca_certs", file.string()));
+    } catch (const Error&) {
+      continue;
+    }
+  }
+  if (loaded == 0) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no certificate found in directory");
+}
+
+int proto_version(TlsVersion v) { return v == TlsVersion::tls1_2 ? 0x0303 : 0x0304; }
+
+}  // namespace
+
+std::string wolfssl_error_text(int code) {
+  char buf[WOLFSSL_MAX_ERROR_SZ] = {};
+  wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), buf, sizeof buf);
+  return buf;
+}
+
+std::string_view cert_reqs_name(CertReqs reqs) noexcept {
+  switch (reqs) {
+    case CertReqs::none: return "none";
+    case CertReqs::optional: return "optional";
+    case CertReqs::required: return "required";
+  }
+  return "none";
+}
+
+std::string_view tls_version_name(TlsVersion version) noexcept {
+  return version == TlsVersion::tls1_2 ? "TLSv1.2" : "TLSv1.3";
+}
+
+std::string wolfssl_version() { return wolfSSL_lib_version(); }
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Context::~Context() = default;
+const Options& Context::options() const noexcept { return impl_->options; }
+
+std::shared_ptr<const Context> Context::create(const Options& options) {
+  init_wolfssl();
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const bool server = options.server_side;
+
+  // Contradictions first: they are the caller's, not a file's.
+  if (options.keyfile && !options.certfile)
+    throw Error(ErrorKind::usage, "keyfile given without certfile");
+  if (options.certfile && !options.keyfile)
+    throw Error(ErrorKind::usage, "certfile given without keyfile");
+  if (server && !options.certfile && options.sni_certificates.empty())
+    throw Error(ErrorKind::usage, "a server (server_side=True) requires keyfile and certfile");
+  if (!server && !options.sni_certificates.empty())
+    throw Error(ErrorKind::usage, "SNI certificates are for servers only");
+  if (options.cert_reqs != CertReqs::none && !options.ca_certs)
+    throw Error(ErrorKind::usage,
+                std::string("cert_reqs=CERT_") + (options.cert_reqs == CertReqs::required ? "REQUIRED" : "OPTIONAL") +
+                    " needs ca_certs: no trust anchors to verify the " + (server ? "client" : "server") +
+                    " certificate against");
+  if (options.min_version && options.max_version && *options.min_version == TlsVersion::tls1_3 &&
+      *options.max_version == TlsVersion::tls1_2)
+    throw Error(ErrorKind::usage, "min_version TLSv1.3 is above max_version TLSv1.2");
+
+  impl->ctx.reset(wolfSSL_CTX_new(server ? wolfSSLv23_server_method() : wolfSSLv23_client_method()));
+  if (!impl->ctx) throw Error(ErrorKind::internal, "wolfSSL_CTX_new failed");
+  WOLFSSL_CTX* ctx = impl->ctx.get();
+
+  const TlsVersion min = options.min_version.value_or(TlsVersion::tls1_2);
+  const TlsVersion max = options.max_version.value_or(TlsVersion::tls1_3);
+  if (wolfSSL_CTX_set_min_proto_version(ctx, proto_version(min)) != WOLFSSL_SUCCESS ||
+      wolfSSL_CTX_set_max_proto_version(ctx, proto_version(max)) != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::usage, "this wolfSSL cannot limit the protocol version range as asked");
+  if (options.ciphers && wolfSSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
+
+  if (options.certfile) use_key_pair(ctx, load_key_pair(*options.certfile, *options.keyfile));
+  for (const auto& sni : options.sni_certificates) {
+    if (sni.name.empty()) throw Error(ErrorKind::usage, "an SNI certificate needs a server name");
+    const KeyPair p = load_key_pair(sni.certfile, sni.keyfile);
+    impl->sni.push_back({sni.name, {p.cert, p.cert_format, p.key, p.key_format}});
+  }
+  if (options.ca_certs) load_ca_certs(ctx, *options.ca_certs);
+
+  // Verification: the client always checks and records (verify_callback
+  // decides whether a failure is fatal); the server asks for a client
+  // certificate only under CERT_OPTIONAL/REQUIRED.
+  if (!server) {
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_callback);
+  } else if (options.cert_reqs == CertReqs::none) {
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, nullptr);
+  } else {
+    int mode = WOLFSSL_VERIFY_PEER;
+    if (options.cert_reqs == CertReqs::required) mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    wolfSSL_CTX_set_verify(ctx, mode, verify_callback);
+  }
+  if (server) wolfSSL_CTX_set_servername_callback(ctx, servername_callback);
+
+  return std::shared_ptr<const Context>(new Context(std::move(impl)));
+}
+
+std::unique_ptr<SslSocket> Context::wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const {
+  return wrap(std::make_unique<FdTransport>(fd), std::move(server_hostname), do_handshake);
+}
+
+std::unique_ptr<SslSocket> wrap_socket(std::unique_ptr<Transport> sock, const Options& options) {
+  return Context::create(options)->wrap(std::move(sock), options.server_hostname, options.do_handshake);
+}
+
+std::unique_ptr<SslSocket> wrap_socket(int fd, const Options& options) {
+  return wrap_socket(std::make_unique<FdTransport>(fd), options);
+}
+
+}  // namespace ussl

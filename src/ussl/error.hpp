@@ -1,0 +1,73 @@
+// One typed error model: every failure the library reports is a ussl::Error
+// (the OSError of the ussl document: there is no separate SSL error type).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace ussl {
+
+// Stable error kinds. Their names (error_kind_name) are part of the JSON
+// contract of the programs: never rename one, only add.
+enum class ErrorKind {
+  resolve_failed = 1,
+  connection_refused,
+  connect_timeout,
+  connection_reset,
+  truncated_eof,
+  timeout,
+  alert_received,
+  protocol_error,
+  cert_untrusted,
+  cert_expired,
+  cert_not_yet_valid,
+  hostname_mismatch,
+  peer_cert_missing,
+  bad_file,
+  usage,
+  closed,
+  internal,
+};
+
+// The stable snake_case name of a kind ("cert_expired").
+std::string_view error_kind_name(ErrorKind kind) noexcept;
+
+// The errno value an OSError of this kind carries (ECONNRESET, EACCES, ...).
+int error_kind_errno(ErrorKind kind) noexcept;
+
+// The std::error_category of ErrorKind values ("ussl").
+const std::error_category& error_category() noexcept;
+std::error_code make_error_code(ErrorKind kind) noexcept;
+
+// The exception every library call throws. code() is the ErrorKind in the
+// ussl category; os_errno() is the errno-style number ussl would put in
+// OSError.args[0]; wolfssl_code() is wolfSSL's own (negative) code or 0;
+// alert() is the TLS alert description received or sent, or -1.
+class Error : public std::system_error {
+public:
+  Error(ErrorKind kind, std::string message, int wolfssl_code = 0, int alert = -1);
+
+  ErrorKind kind() const noexcept { return kind_; }
+  int os_errno() const noexcept { return error_kind_errno(kind_); }
+  int wolfssl_code() const noexcept { return wolfssl_code_; }
+  int alert() const noexcept { return alert_; }
+  // The human message without the "kind: " prefix that what() carries.
+  const std::string& message() const noexcept { return message_; }
+
+private:
+  ErrorKind kind_;
+  int wolfssl_code_;
+  int alert_;
+  std::string message_;
+};
+
+// The name of a TLS alert description ("bad_certificate"), or "alert_N".
+std::string alert_name(int description);
+
+}  // namespace ussl
+
+namespace std {
+template <>
+struct is_error_code_enum<ussl::ErrorKind> : true_type {};
+}  // namespace std

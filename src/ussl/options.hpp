@@ -1,0 +1,46 @@
+// Options mirror the keyword arguments of ussl.wrap_socket, plus the few
+// settings a testing tool needs beyond them (version range, SNI certificates).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ussl {
+
+// The level of certificate checking (ussl.CERT_NONE/OPTIONAL/REQUIRED, with
+// ussl's values). Never a bool: turning verification off is explicit.
+enum class CertReqs { none = 0, optional = 1, required = 2 };
+
+std::string_view cert_reqs_name(CertReqs reqs) noexcept;  // "none", "optional", "required"
+
+enum class TlsVersion { tls1_2, tls1_3 };
+std::string_view tls_version_name(TlsVersion version) noexcept;  // "TLSv1.2", "TLSv1.3"
+
+// A certificate the server presents when the client's SNI equals name.
+struct SniCertificate {
+  std::string name;
+  std::string certfile;
+  std::string keyfile;
+};
+
+struct Options {
+  // --- the ussl.wrap_socket keyword arguments ---
+  bool server_side = false;
+  std::optional<std::string> keyfile;   // path, PEM or DER
+  std::optional<std::string> certfile;  // path, PEM (may hold a chain) or DER
+  CertReqs cert_reqs = CertReqs::none;
+  std::optional<std::string> ca_certs;  // path: PEM bundle, DER file, or a directory
+  std::optional<std::string> server_hostname;
+  bool do_handshake = true;
+
+  // --- beyond ussl ---
+  std::optional<TlsVersion> min_version;  // default TLS 1.2
+  std::optional<TlsVersion> max_version;  // default TLS 1.3
+  std::vector<SniCertificate> sni_certificates;  // server only
+  std::optional<std::string> ciphers;  // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
+};
+
+}  // namespace ussl

@@ -1,0 +1,155 @@
+// Context (built once from Options, immutable, shareable) and SslSocket (one
+// TLS connection over a Transport, with ussl's stream interface).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ussl/certificate.hpp"
+#include "ussl/error.hpp"
+#include "ussl/options.hpp"
+#include "ussl/transport.hpp"
+
+namespace ussl {
+
+class SslSocket;
+
+// What a would-block call waits for: the handshake may need to write during a
+// read, or to read during a write.
+enum class Want { nothing, read, write };
+
+// What certificate verification found. It is recorded in every cert_reqs
+// mode: under CERT_NONE the client still checks and records, but does not
+// fail the handshake.
+struct VerifyResult {
+  CertReqs mode = CertReqs::none;
+  bool enforced = false;    // failures abort the handshake in this mode
+  bool performed = false;   // a peer certificate was checked
+  bool ok = false;          // chain (and name, when given) passed
+  std::optional<ErrorKind> failure;  // kind of the first failure
+  std::string reason;       // human reason of the first failure, "" when ok
+  int depth = -1;           // chain depth of the first failure (0 = leaf)
+  int wolfssl_code = 0;     // wolfSSL's verify error code of the first failure
+  std::optional<std::string> hostname;  // the name checked, if any
+  std::optional<bool> hostname_ok;      // nullopt when no name was checked
+  // True only when the mode enforced verification and it passed.
+  bool verified() const noexcept { return enforced && performed && ok; }
+};
+
+struct HandshakeInfo {
+  bool done = false;
+  bool deferred = false;     // do_handshake=False
+  std::string trigger;       // "wrap", "read", "readinto", "readline", "recv", "write", "send"
+  unsigned want_read = 0;    // would-block steps waiting to read
+  unsigned want_write = 0;   // would-block steps waiting to write
+};
+
+class Context : public std::enable_shared_from_this<Context> {
+public:
+  // Validates the options and loads every file once. Throws Error(bad_file)
+  // naming the file and the problem, or Error(usage) for contradictory options.
+  static std::shared_ptr<const Context> create(const Options& options);
+
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Wraps a connected stream socket; the SslSocket owns it from now on (and
+  // closes it even when wrap throws). With do_handshake the handshake runs
+  // here (on a non-blocking socket it is driven with poll until complete).
+  std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport,
+                                  std::optional<std::string> server_hostname, bool do_handshake) const;
+  std::unique_ptr<SslSocket> wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const;
+
+  const Options& options() const noexcept;
+
+  struct Impl;
+
+private:
+  explicit Context(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class SslSocket;
+};
+
+// ussl.wrap_socket: build a context from the options and wrap sock with it.
+std::unique_ptr<SslSocket> wrap_socket(std::unique_ptr<Transport> sock, const Options& options);
+std::unique_ptr<SslSocket> wrap_socket(int fd, const Options& options);
+
+class SslSocket {
+public:
+  ~SslSocket();
+  SslSocket(const SslSocket&) = delete;
+  SslSocket& operator=(const SslSocket&) = delete;
+
+  // --- ussl's stream interface. nullopt means "no data yet" (ussl's None):
+  // only on a non-blocking socket. An empty string is EOF (close_notify). ---
+
+  // Blocking: until n bytes or EOF (n absent: to EOF). Non-blocking: what is
+  // available now, up to n.
+  std::optional<std::string> read(std::optional<std::size_t> n = std::nullopt);
+  // Like read(buffer.size()), into buffer; returns the count.
+  std::optional<std::size_t> readinto(std::span<char> buffer);
+  // Up to and including '\n', at most max bytes; EOF gives what was collected.
+  std::optional<std::string> readline(std::size_t max = SIZE_MAX);
+  // Blocking: all of data, returns its size. Non-blocking: the count accepted
+  // before the socket would block, nullopt if none.
+  std::optional<std::size_t> write(std::string_view data);
+  // One underlying read of up to n bytes ("" at EOF).
+  std::optional<std::string> recv(std::size_t n);
+  // One record's worth at most; returns the count accepted.
+  std::optional<std::size_t> send(std::string_view data);
+  // Sends close_notify when the connection is healthy (best effort, never
+  // waits on a non-blocking socket) and closes the underlying socket.
+  // Idempotent; never throws.
+  void close() noexcept;
+  // Closes the underlying socket without close_notify (the peer sees a
+  // truncated EOF). Idempotent; never throws.
+  void abort() noexcept;
+  void setblocking(bool blocking);
+  bool blocking() const noexcept;
+  // Limit every blocking wait on the underlying socket (beyond ussl).
+  void settimeout(std::optional<std::chrono::milliseconds> timeout);
+
+  // --- polling ---
+  int fileno() const noexcept;  // descriptor of the underlying socket, -1 if none
+  Want want() const noexcept;    // direction the last would-block call waits for
+  bool pending() const noexcept;  // decrypted bytes are buffered (readable without I/O)
+  // ussl's poll: POLLNVAL when closed or failed; POLLIN at once when data is
+  // buffered; during a handshake the needed direction is asked of the socket
+  // and reported as the caller's events. Waits up to timeout (0: no wait).
+  short poll(short events, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  // --- beyond ussl: what the handshake negotiated and found ---
+  bool closed() const noexcept;
+  bool server_side() const noexcept;
+  const HandshakeInfo& handshake() const noexcept;
+  std::optional<std::string> tls_version() const;  // "TLSv1.3"
+  std::optional<std::string> cipher() const;       // IANA name
+  std::optional<std::string> sni() const;          // sent (client) or received (server)
+  const std::vector<CertificateInfo>& peer_chain() const noexcept;  // leaf first
+  const VerifyResult& verify_result() const noexcept;
+  // The sticky error, if a fatal one happened.
+  const std::optional<Error>& error() const noexcept;
+  std::uint64_t bytes_read() const noexcept;
+  std::uint64_t bytes_written() const noexcept;
+  Transport& transport() noexcept;
+
+  struct Impl;
+
+private:
+  explicit SslSocket(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Context;
+};
+
+// Version of the wolfSSL library in use ("5.5.4").
+std::string wolfssl_version();
+
+}  // namespace ussl

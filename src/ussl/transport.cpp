@@ -1,0 +1,225 @@
+#include "ussl/transport.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace ussl {
+namespace {
+
+IoResult from_errno(int err) {
+  if (err == EAGAIN || err == EWOULDBLOCK) return IoResult::would_block();
+  if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED) return {IoResult::Status::reset, 0, err};
+  if (err == ETIMEDOUT) return {IoResult::Status::timeout, 0, err};
+  return {IoResult::Status::error, 0, err};
+}
+
+}  // namespace
+
+FdTransport::FdTransport(int fd) : fd_(fd) {}
+
+FdTransport::~FdTransport() { close(); }
+
+void FdTransport::close() noexcept {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+}
+
+bool FdTransport::blocking() const noexcept {
+  if (fd_ < 0) return true;
+  const int flags = ::fcntl(fd_, F_GETFL);
+  return flags >= 0 && (flags & O_NONBLOCK) == 0;
+}
+
+void FdTransport::set_blocking(bool blocking) {
+  if (fd_ < 0) return;
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0) return;
+  ::fcntl(fd_, F_SETFL, blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK));
+}
+
+short FdTransport::wait(short events, std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return POLLNVAL;
+  pollfd p{fd_, static_cast<short>(events & (POLLIN | POLLOUT)), 0};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int ms = -1;
+    if (timeout.count() >= 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      ms = static_cast<int>(std::max<long long>(0, left.count()));
+    }
+    const int r = ::poll(&p, 1, ms);
+    if (r > 0) {
+      if (p.revents & (POLLHUP | POLLERR)) return static_cast<short>(p.events | (p.revents & ~(POLLIN | POLLOUT)));
+      return p.revents;
+    }
+    if (r == 0) return 0;
+    if (errno != EINTR) return p.events;  // let the following I/O report the error
+  }
+}
+
+// With a timeout set on a blocking descriptor, wait for readiness first so a
+// silent peer becomes a timeout rather than a hang.
+IoResult FdTransport::wait_for_blocking(bool want_read) {
+  if (!timeout_ || !blocking()) return IoResult::ok(0);
+  if (wait(want_read ? POLLIN : POLLOUT, *timeout_) != 0) return IoResult::ok(0);
+  return {IoResult::Status::timeout, 0, ETIMEDOUT};
+}
+
+IoResult FdTransport::recv(std::span<std::byte> buffer) {
+  if (fd_ < 0) return {IoResult::Status::error, 0, EBADF};
+  if (auto w = wait_for_blocking(true); w.status != IoResult::Status::ok) return w;
+  for (;;) {
+    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (n > 0) return IoResult::ok(static_cast<std::size_t>(n));
+    if (n == 0) return IoResult::eof();
+    if (errno == EINTR) continue;
+    // A blocking socket with SO_RCVTIMEO reports EAGAIN on timeout.
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking()) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    return from_errno(errno);
+  }
+}
+
+IoResult FdTransport::send(std::span<const std::byte> data) {
+  if (fd_ < 0) return {IoResult::Status::error, 0, EBADF};
+  if (auto w = wait_for_blocking(false); w.status != IoResult::Status::ok) return w;
+  for (;;) {
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) return IoResult::ok(static_cast<std::size_t>(n));
+    if (errno == EINTR) continue;
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking()) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    return from_errno(errno);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+struct MemoryTransport::Shared {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::byte> queue[2];  // queue[i]: bytes waiting for side i
+  bool closed[2] = {false, false};
+  bool reset = false;
+  std::size_t capacity[2] = {0, 0};  // max bytes queued for side i (0: unlimited)
+  std::size_t sent[2] = {0, 0};
+};
+
+std::pair<std::unique_ptr<MemoryTransport>, std::unique_ptr<MemoryTransport>> make_memory_pipe() {
+  auto shared = std::make_shared<MemoryTransport::Shared>();
+  return {std::make_unique<MemoryTransport>(shared, 0), std::make_unique<MemoryTransport>(shared, 1)};
+}
+
+MemoryTransport::MemoryTransport(std::shared_ptr<Shared> shared, int side)
+    : shared_(std::move(shared)), side_(side) {}
+
+MemoryTransport::~MemoryTransport() { close(); }
+
+void MemoryTransport::close() noexcept {
+  std::lock_guard lock(shared_->mutex);
+  shared_->closed[side_] = true;
+  shared_->changed.notify_all();
+}
+
+bool MemoryTransport::closed() const noexcept {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->closed[side_];
+}
+
+void MemoryTransport::reset() noexcept {
+  std::lock_guard lock(shared_->mutex);
+  shared_->reset = true;
+  shared_->closed[side_] = true;
+  shared_->changed.notify_all();
+}
+
+void MemoryTransport::set_send_capacity(std::size_t bytes) {
+  std::lock_guard lock(shared_->mutex);
+  shared_->capacity[1 - side_] = bytes;
+}
+
+std::size_t MemoryTransport::bytes_sent() const noexcept {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->sent[side_];
+}
+
+short MemoryTransport::wait(short events, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(shared_->mutex);
+  const int peer = 1 - side_;
+  auto ready = [&]() -> short {
+    if (shared_->closed[side_]) return POLLNVAL;
+    if (shared_->reset) return static_cast<short>(events | POLLERR);
+    short r = 0;
+    if ((events & POLLIN) && (!shared_->queue[side_].empty() || shared_->closed[peer])) r |= POLLIN;
+    if ((events & POLLOUT) && (shared_->closed[peer] || shared_->capacity[peer] == 0 ||
+                               shared_->queue[peer].size() < shared_->capacity[peer]))
+      r |= POLLOUT;
+    return r;
+  };
+  if (timeout.count() < 0) {
+    shared_->changed.wait(lock, [&] { return ready() != 0; });
+  } else {
+    shared_->changed.wait_for(lock, timeout, [&] { return ready() != 0; });
+  }
+  return ready();
+}
+
+IoResult MemoryTransport::recv(std::span<std::byte> buffer) {
+  std::unique_lock lock(shared_->mutex);
+  auto& queue = shared_->queue[side_];
+  const int peer = 1 - side_;
+  auto ready = [&] { return shared_->reset || !queue.empty() || shared_->closed[peer] || shared_->closed[side_]; };
+  if (!ready()) {
+    if (!blocking_) return IoResult::would_block();
+    if (timeout_) {
+      if (!shared_->changed.wait_for(lock, *timeout_, ready)) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    } else {
+      shared_->changed.wait(lock, ready);
+    }
+  }
+  if (shared_->closed[side_]) return {IoResult::Status::error, 0, EBADF};
+  if (shared_->reset) return {IoResult::Status::reset, 0, ECONNRESET};
+  if (queue.empty()) return IoResult::eof();
+  const std::size_t n = std::min(buffer.size(), queue.size());
+  std::copy_n(queue.begin(), n, buffer.begin());
+  queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+  shared_->changed.notify_all();
+  return IoResult::ok(n);
+}
+
+IoResult MemoryTransport::send(std::span<const std::byte> data) {
+  std::unique_lock lock(shared_->mutex);
+  const int peer = 1 - side_;
+  auto& queue = shared_->queue[peer];
+  auto room = [&]() -> std::size_t {
+    const std::size_t cap = shared_->capacity[peer];
+    if (cap == 0) return data.size();
+    return queue.size() >= cap ? 0 : cap - queue.size();
+  };
+  auto ready = [&] { return shared_->reset || shared_->closed[peer] || shared_->closed[side_] || room() > 0; };
+  if (!ready()) {
+    if (!blocking_) return IoResult::would_block();
+    if (timeout_) {
+      if (!shared_->changed.wait_for(lock, *timeout_, ready)) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    } else {
+      shared_->changed.wait(lock, ready);
+    }
+  }
+  if (shared_->closed[side_]) return {IoResult::Status::error, 0, EBADF};
+  if (shared_->reset || shared_->closed[peer]) return {IoResult::Status::reset, 0, EPIPE};
+  const std::size_t n = std::min(data.size(), room());
+  queue.insert(queue.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+  shared_->sent[side_] += n;
+  shared_->changed.notify_all();
+  return IoResult::ok(n);
+}
+
+}  // namespace ussl

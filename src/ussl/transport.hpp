@@ -1,0 +1,114 @@
+// The small byte-stream interface through which wolfSSL reaches the network.
+// wolfSSL never touches a socket: socket.cpp registers I/O callbacks that call
+// a Transport. FdTransport wraps a connected stream socket; MemoryPipe gives
+// two connected in-memory ends for tests.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <utility>
+
+namespace ussl {
+
+struct IoResult {
+  enum class Status {
+    ok,           // n bytes moved (n > 0)
+    would_block,  // non-blocking and nothing can move now
+    eof,          // the peer closed its sending side (recv only)
+    reset,        // connection reset / broken pipe
+    timeout,      // blocking call exceeded the transport's timeout
+    error,        // any other OS error (err holds errno)
+  };
+  Status status = Status::ok;
+  std::size_t n = 0;
+  int err = 0;  // errno for reset/timeout/error
+
+  static IoResult ok(std::size_t n) { return {Status::ok, n, 0}; }
+  static IoResult would_block() { return {Status::would_block, 0, 0}; }
+  static IoResult eof() { return {Status::eof, 0, 0}; }
+};
+
+class Transport {
+public:
+  virtual ~Transport() = default;
+  virtual IoResult recv(std::span<std::byte> buffer) = 0;
+  virtual IoResult send(std::span<const std::byte> data) = 0;
+  virtual void close() noexcept = 0;
+  virtual bool closed() const noexcept = 0;
+  virtual void set_blocking(bool blocking) = 0;
+  virtual bool blocking() const noexcept = 0;
+  // The descriptor to poll, or -1 for transports without one.
+  virtual int fd() const noexcept { return -1; }
+  // Wait until the transport is readable (POLLIN) and/or writable (POLLOUT)
+  // as asked in events; returns the ready events (POLLHUP/POLLERR count as
+  // ready for both), 0 on timeout. A negative timeout waits forever.
+  virtual short wait(short events, std::chrono::milliseconds timeout) = 0;
+  // Limit every blocking recv/send to this long (nullopt: no limit).
+  virtual void set_timeout(std::optional<std::chrono::milliseconds> timeout) = 0;
+};
+
+// A connected stream socket. Owns the descriptor from construction on and
+// closes it in close() or the destructor.
+class FdTransport final : public Transport {
+public:
+  explicit FdTransport(int fd);
+  ~FdTransport() override;
+  FdTransport(const FdTransport&) = delete;
+  FdTransport& operator=(const FdTransport&) = delete;
+
+  IoResult recv(std::span<std::byte> buffer) override;
+  IoResult send(std::span<const std::byte> data) override;
+  void close() noexcept override;
+  bool closed() const noexcept override { return fd_ < 0; }
+  void set_blocking(bool blocking) override;
+  bool blocking() const noexcept override;
+  int fd() const noexcept override { return fd_; }
+  short wait(short events, std::chrono::milliseconds timeout) override;
+  void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
+
+private:
+  IoResult wait_for_blocking(bool want_read);
+  int fd_;
+  std::optional<std::chrono::milliseconds> timeout_;
+};
+
+// Two connected in-memory ends, thread-safe: each end's send feeds the other
+// end's recv. Blocking ends wait on a condition variable (bounded by the
+// timeout); close() gives the peer EOF after it drained what was sent;
+// reset() gives the peer a connection reset at once.
+class MemoryTransport;
+std::pair<std::unique_ptr<MemoryTransport>, std::unique_ptr<MemoryTransport>> make_memory_pipe();
+
+class MemoryTransport final : public Transport {
+public:
+  struct Shared;
+  MemoryTransport(std::shared_ptr<Shared> shared, int side);
+  ~MemoryTransport() override;
+
+  IoResult recv(std::span<std::byte> buffer) override;
+  IoResult send(std::span<const std::byte> data) override;
+  void close() noexcept override;
+  bool closed() const noexcept override;
+  void set_blocking(bool blocking) override { blocking_ = blocking; }
+  bool blocking() const noexcept override { return blocking_; }
+  short wait(short events, std::chrono::milliseconds timeout) override;
+  void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
+
+  // Test hooks: abort the connection (the peer sees a reset); cap the bytes
+  // the peer may have queued before send would block (0: unlimited).
+  void reset() noexcept;
+  void set_send_capacity(std::size_t bytes);
+  // Bytes this end has sent / received so far.
+  std::size_t bytes_sent() const noexcept;
+
+private:
+  std::shared_ptr<Shared> shared_;
+  int side_;
+  bool blocking_ = true;
+  std::optional<std::chrono::milliseconds> timeout_;
+};
+
+}  // namespace ussl

@@ -1,0 +1,8 @@
+// The ussl library: MicroPython's ussl module semantics on wolfSSL.
+#pragma once
+
+#include "ussl/certificate.hpp"
+#include "ussl/error.hpp"
+#include "ussl/options.hpp"
+#include "ussl/socket.hpp"
+#include "ussl/transport.hpp"
