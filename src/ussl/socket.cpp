@@ -520,6 +520,16 @@ std::optional<std::size_t> SslSocket::send(std::string_view data) {
   return chunk.size();
 }
 
+bool SslSocket::do_handshake() {
+  Impl& s = *impl_;
+  s.check_usable();
+  if (s.transport->blocking()) {
+    s.complete_handshake_blocking("do_handshake");
+    return true;
+  }
+  return s.advance_handshake("do_handshake");
+}
+
 void SslSocket::close() noexcept {
   Impl& s = *impl_;
   if (s.closed) return;

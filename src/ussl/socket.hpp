@@ -117,6 +117,11 @@ public:
   // Limit every blocking wait on the underlying socket (beyond ussl).
   void settimeout(std::optional<std::chrono::milliseconds> timeout);
 
+  // Beyond ussl (CPython has it): advance the handshake explicitly. Blocking:
+  // completes it. Non-blocking: one step; true once it is complete, false
+  // on would-block (want() says which way). Trigger "do_handshake".
+  bool do_handshake();
+
   // --- polling ---
   int fileno() const noexcept;  // descriptor of the underlying socket, -1 if none
   Want want() const noexcept;    // direction the last would-block call waits for
