@@ -1,6 +1,8 @@
 // Context: validates Options once and owns the WOLFSSL_CTX.
 #include "internal.hpp"
 
+#include <wolfssl/openssl/evp.h>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -71,6 +73,44 @@ std::vector<std::string> pem_certificates(const std::string& data) {
   return out;
 }
 
+// wolfSSL_CTX_check_private_key accepts any ECC key (seen with 5.5.4), so
+// prove the pair instead: sign with the key, verify with the certificate.
+bool key_matches_certificate(const std::string& cert, int cert_format, const std::string& key, int key_format) {
+  struct X509Free {
+    void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
+  };
+  struct PkeyFree {
+    void operator()(WOLFSSL_EVP_PKEY* k) const { wolfSSL_EVP_PKEY_free(k); }
+  };
+  struct BioFree {
+    void operator()(WOLFSSL_BIO* b) const { wolfSSL_BIO_free(b); }
+  };
+  struct MdFree {
+    void operator()(WOLFSSL_EVP_MD_CTX* m) const { wolfSSL_EVP_MD_CTX_free(m); }
+  };
+  std::unique_ptr<WOLFSSL_X509, X509Free> x509(
+      wolfSSL_X509_load_certificate_buffer(bytes(cert), static_cast<int>(cert.size()), cert_format));
+  std::unique_ptr<WOLFSSL_BIO, BioFree> bio(wolfSSL_BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
+  if (!x509 || !bio) return false;
+  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> priv(key_format == WOLFSSL_FILETYPE_PEM
+                                                       ? wolfSSL_PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+                                                       : wolfSSL_d2i_PrivateKey_bio(bio.get(), nullptr));
+  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> pub(wolfSSL_X509_get_pubkey(x509.get()));
+  if (!priv || !pub) return false;
+  static constexpr unsigned char kMessage[] = "ussl key/certificate pairing check";
+  std::vector<unsigned char> sig(1024);
+  std::size_t sig_len = sig.size();
+  std::unique_ptr<WOLFSSL_EVP_MD_CTX, MdFree> sign(wolfSSL_EVP_MD_CTX_new());
+  std::unique_ptr<WOLFSSL_EVP_MD_CTX, MdFree> verify(wolfSSL_EVP_MD_CTX_new());
+  return sign && verify &&
+         wolfSSL_EVP_DigestSignInit(sign.get(), nullptr, wolfSSL_EVP_sha256(), nullptr, priv.get()) == 1 &&
+         wolfSSL_EVP_DigestSignUpdate(sign.get(), kMessage, sizeof kMessage) == 1 &&
+         wolfSSL_EVP_DigestSignFinal(sign.get(), sig.data(), &sig_len) == 1 &&
+         wolfSSL_EVP_DigestVerifyInit(verify.get(), nullptr, wolfSSL_EVP_sha256(), nullptr, pub.get()) == 1 &&
+         wolfSSL_EVP_DigestVerifyUpdate(verify.get(), kMessage, sizeof kMessage) == 1 &&
+         wolfSSL_EVP_DigestVerifyFinal(verify.get(), sig.data(), sig_len) == 1;
+}
+
 // The result of loading one certificate + key pair, validated.
 struct KeyPair {
   std::string cert;
@@ -109,7 +149,8 @@ KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
     throw Error(ErrorKind::bad_file,
                 "keyfile '" + keyfile + "': no valid private key found (" + wolfssl_error_text(key_rc) + ")", key_rc);
   const int pair_rc = wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
-  if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS)
+  if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS ||
+      !key_matches_certificate(pair.cert, pair.cert_format, pair.key, pair.key_format))
     throw Error(ErrorKind::bad_file,
                 "keyfile '" + keyfile + "' does not match the certificate in certfile '" + certfile + "'");
   return pair;

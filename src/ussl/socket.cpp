@@ -609,7 +609,10 @@ std::optional<std::string> SslSocket::tls_version() const {
 std::optional<std::string> SslSocket::cipher() const {
   const Impl& s = *impl_;
   if (!s.hs.done || !s.ssl) return std::nullopt;
-  const char* name = wolfSSL_CIPHER_get_name(wolfSSL_get_current_cipher(s.ssl.get()));
+  const int suite = wolfSSL_get_current_cipher_suite(s.ssl.get());
+  const char* name = wolfSSL_get_cipher_name_iana_from_suite(static_cast<unsigned char>((suite >> 8) & 0xff),
+                                                             static_cast<unsigned char>(suite & 0xff));
+  if (name == nullptr || *name == '\0' || std::strcmp(name, "None") == 0) name = wolfSSL_get_cipher_name(s.ssl.get());
   if (name == nullptr) return std::nullopt;
   return std::string(name);
 }
