@@ -195,6 +195,10 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
       default: info.san.push_back("other:" + std::to_string(gn->type)); break;
     }
   }
+  // wolfSSL (5.5) keeps SAN entries in reverse certificate order.
+  std::reverse(info.san.begin(), info.san.end());
+  std::reverse(info.dns_names.begin(), info.dns_names.end());
+  std::reverse(info.ip_addresses.begin(), info.ip_addresses.end());
   return info;
 }
 

@@ -4,6 +4,8 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -111,6 +113,17 @@ void SslSocket::Impl::record_failure(ErrorKind kind, std::string reason, int dep
 }
 
 int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
+  if (store->totalCerts == 0) {
+    // The peer sent no certificate. A server under CERT_REQUIRED fails here,
+    // so that wolfSSL sends an alert (it sends none for its own
+    // FAIL_IF_NO_PEER_CERT check under TLS 1.2).
+    if (server && verify.mode == CertReqs::required) {
+      record_failure(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", 0,
+                     NO_PEER_CERT);
+      return 0;
+    }
+    return 1;
+  }
   verify.performed = true;
   if (raw_chain.empty() && store->certs != nullptr) {
     for (int i = 0; i < store->totalCerts; ++i) {
@@ -137,11 +150,13 @@ int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
     switch (code) {
       case ASN_AFTER_DATE_E:
       case 10:  // X509_V_ERR_CERT_HAS_EXPIRED
+      case 14:  // X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, wolfSSL's mapping of ASN_AFTER_DATE_E
         record_failure(ErrorKind::cert_expired,
                        what + " expired" + (cert ? " on " + cert->not_after : std::string()), depth, code);
         break;
       case ASN_BEFORE_DATE_E:
-      case 9:  // X509_V_ERR_CERT_NOT_YET_VALID
+      case 9:   // X509_V_ERR_CERT_NOT_YET_VALID
+      case 13:  // X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, wolfSSL's mapping of ASN_BEFORE_DATE_E
         record_failure(ErrorKind::cert_not_yet_valid,
                        what + " is not valid before " + (cert ? cert->not_before : std::string("its start date")),
                        depth, code);
