@@ -214,7 +214,8 @@ IoResult MemoryTransport::send(std::span<const std::byte> data) {
     }
   }
   if (shared_->closed[side_]) return {IoResult::Status::error, 0, EBADF};
-  if (shared_->reset || shared_->closed[peer]) return {IoResult::Status::reset, 0, EPIPE};
+  if (shared_->reset) return {IoResult::Status::reset, 0, EPIPE};
+  if (shared_->closed[peer]) return IoResult::ok(data.size());  // like TCP: accepted, then lost
   const std::size_t n = std::min(data.size(), room());
   queue.insert(queue.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
   shared_->sent[side_] += n;
