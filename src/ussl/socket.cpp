@@ -290,7 +290,7 @@ Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
 void SslSocket::Impl::wait_for(Want direction) {
   const short events = direction == Want::write ? POLLOUT : POLLIN;
   // The transport's own timeout bounds the wait; without one, wait forever.
-  if (transport->wait(events, std::chrono::milliseconds(-1)) == 0) {
+  if (transport->wait(events, transport->timeout().value_or(std::chrono::milliseconds(-1))) == 0) {
     sticky = Error(ErrorKind::timeout, "timed out waiting for the socket");
     throw *sticky;
   }
@@ -599,16 +599,21 @@ short SslSocket::poll(short events, std::chrono::milliseconds timeout) {
   const short asked = static_cast<short>(events & (POLLIN | POLLOUT));
   if ((asked & POLLIN) && (s.eof || pending() || (s.hs.done && wolfSSL_has_pending(s.ssl.get()))))
     return POLLIN;
-  // Mid-handshake (or with a record still to flush) the socket must move in
-  // the direction wolfSSL asked for; report the caller's own events when it can.
-  if ((!s.hs.done || !s.stalled.empty()) && s.want != Want::nothing) {
+  // Mid-handshake the socket must move in the direction wolfSSL asked for;
+  // report the caller's own events when it can, so the caller calls again.
+  if (!s.hs.done && s.want != Want::nothing) {
     const short needed = s.want == Want::write ? POLLOUT : POLLIN;
     const short r = s.transport->wait(needed, timeout);
     if (r & POLLNVAL) return POLLNVAL;
     return r != 0 ? static_cast<short>(asked | (r & (POLLHUP | POLLERR))) : 0;
   }
-  const short r = s.transport->wait(asked, timeout);
-  return static_cast<short>(r & (asked | POLLHUP | POLLERR | POLLNVAL));
+  // A record accepted but not yet sent needs the socket writable; any call
+  // (read or write) then flushes it.
+  const bool flushing = !s.stalled.empty();
+  const short r = s.transport->wait(static_cast<short>(asked | (flushing ? POLLOUT : 0)), timeout);
+  short out = static_cast<short>(r & (asked | POLLHUP | POLLERR | POLLNVAL));
+  if (flushing && (r & POLLOUT)) out = static_cast<short>(out | asked);
+  return out;
 }
 
 bool SslSocket::closed() const noexcept { return impl_->closed; }

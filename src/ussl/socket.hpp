@@ -99,7 +99,10 @@ public:
   // Up to and including '\n', at most max bytes; EOF gives what was collected.
   std::optional<std::string> readline(std::size_t max = SIZE_MAX);
   // Blocking: all of data, returns its size. Non-blocking: the count accepted
-  // before the socket would block, nullopt if none.
+  // before the socket would block, nullopt if none. Bytes counted are
+  // committed: a record wolfSSL encrypted but could not send yet goes out
+  // with the next read/write/close (write("") just flushes it); until then
+  // want() is Want::write and poll() waits for the socket to be writable.
   std::optional<std::size_t> write(std::string_view data);
   // One underlying read of up to n bytes ("" at EOF).
   std::optional<std::string> recv(std::size_t n);

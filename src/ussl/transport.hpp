@@ -48,6 +48,7 @@ public:
   virtual short wait(short events, std::chrono::milliseconds timeout) = 0;
   // Limit every blocking recv/send to this long (nullopt: no limit).
   virtual void set_timeout(std::optional<std::chrono::milliseconds> timeout) = 0;
+  virtual std::optional<std::chrono::milliseconds> timeout() const noexcept = 0;
 };
 
 // A connected stream socket. Owns the descriptor from construction on and
@@ -68,6 +69,7 @@ public:
   int fd() const noexcept override { return fd_; }
   short wait(short events, std::chrono::milliseconds timeout) override;
   void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
+  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
 
 private:
   IoResult wait_for_blocking(bool want_read);
@@ -96,6 +98,7 @@ public:
   bool blocking() const noexcept override { return blocking_; }
   short wait(short events, std::chrono::milliseconds timeout) override;
   void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
+  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
 
   // Test hooks: abort the connection (the peer sees a reset); cap the bytes
   // the peer may have queued before send would block (0: unlimited).

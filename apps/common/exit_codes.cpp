@@ -1,0 +1,84 @@
+#include "common/exit_codes.hpp"
+
+#include <array>
+
+namespace ussl::apps {
+namespace {
+
+struct KindExit {
+  ErrorKind kind;
+  int before_handshake;  // setup, connect, handshake
+  int after_handshake;   // data
+};
+
+// The one table: every ErrorKind and its exit code before / after the handshake.
+constexpr std::array kKindExits = {
+    KindExit{ErrorKind::resolve_failed, kExitConnectFailed, kExitConnectFailed},
+    KindExit{ErrorKind::connection_refused, kExitConnectFailed, kExitConnectFailed},
+    KindExit{ErrorKind::connect_timeout, kExitConnectFailed, kExitConnectFailed},
+    KindExit{ErrorKind::connection_reset, kExitHandshakeFailed, kExitIoError},
+    KindExit{ErrorKind::truncated_eof, kExitHandshakeFailed, kExitIoError},
+    KindExit{ErrorKind::timeout, kExitTimeout, kExitTimeout},
+    KindExit{ErrorKind::alert_received, kExitHandshakeFailed, kExitIoError},
+    KindExit{ErrorKind::protocol_error, kExitHandshakeFailed, kExitIoError},
+    KindExit{ErrorKind::cert_untrusted, kExitVerifyFailed, kExitVerifyFailed},
+    KindExit{ErrorKind::cert_expired, kExitVerifyFailed, kExitVerifyFailed},
+    KindExit{ErrorKind::cert_not_yet_valid, kExitVerifyFailed, kExitVerifyFailed},
+    KindExit{ErrorKind::hostname_mismatch, kExitVerifyFailed, kExitVerifyFailed},
+    KindExit{ErrorKind::peer_cert_missing, kExitVerifyFailed, kExitVerifyFailed},
+    KindExit{ErrorKind::bad_file, kExitUsage, kExitUsage},
+    KindExit{ErrorKind::usage, kExitUsage, kExitUsage},
+    KindExit{ErrorKind::closed, kExitInternal, kExitInternal},
+    KindExit{ErrorKind::internal, kExitInternal, kExitInternal},
+};
+
+constexpr std::array kExitCodes = {
+    ExitCodeInfo{kExitOk, "success"},
+    ExitCodeInfo{kExitInternal, "internal error"},
+    ExitCodeInfo{kExitUsage, "usage or configuration error (bad flag, unreadable or invalid cert/key/CA file)"},
+    ExitCodeInfo{kExitConnectFailed, "connection failed (resolve, refused, unreachable, connect timeout)"},
+    ExitCodeInfo{kExitHandshakeFailed, "TLS handshake failed (protocol error, alert received, certificate rejected)"},
+    ExitCodeInfo{kExitVerifyFailed, "certificate verification failed (chain, dates, hostname, missing)"},
+    ExitCodeInfo{kExitIoError, "I/O error after the handshake (reset, truncated EOF)"},
+    ExitCodeInfo{kExitTimeout, "timeout after connecting"},
+};
+
+}  // namespace
+
+bool is_handshake_alert(int alert) noexcept {
+  switch (alert) {
+    case 40:   // handshake_failure
+    case 42:   // bad_certificate
+    case 43:   // unsupported_certificate
+    case 44:   // certificate_revoked
+    case 45:   // certificate_expired
+    case 46:   // certificate_unknown
+    case 48:   // unknown_ca
+    case 49:   // access_denied
+    case 51:   // decrypt_error (CertificateVerify)
+    case 116:  // certificate_required
+      return true;
+    default:
+      return false;
+  }
+}
+
+int exit_code_for(ErrorKind kind, Phase phase, int alert) noexcept {
+  for (const auto& entry : kKindExits) {
+    if (entry.kind != kind) continue;
+    if (phase != Phase::data) return entry.before_handshake;
+    // The peer rejected our certificate after our side of the handshake
+    // completed (TLS 1.3): still a handshake failure.
+    if (kind == ErrorKind::alert_received && is_handshake_alert(alert)) return kExitHandshakeFailed;
+    return entry.after_handshake;
+  }
+  return kExitInternal;
+}
+
+int exit_code_for(const Error& error, Phase phase) noexcept {
+  return exit_code_for(error.kind(), phase, error.alert());
+}
+
+std::span<const ExitCodeInfo> exit_code_table() noexcept { return kExitCodes; }
+
+}  // namespace ussl::apps
