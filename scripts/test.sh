@@ -10,3 +10,6 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DUSSL_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -j 2
+
+# Bounded fuzzing (issue 6): each target 30 s, plus the crash regressions.
+./scripts/fuzz.sh 30

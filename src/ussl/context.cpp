@@ -2,6 +2,7 @@
 #include "internal.hpp"
 
 #include <wolfssl/openssl/evp.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 
 #include <sys/stat.h>
 
@@ -82,19 +83,28 @@ bool key_matches_certificate(const std::string& cert, int cert_format, const std
   struct PkeyFree {
     void operator()(WOLFSSL_EVP_PKEY* k) const { wolfSSL_EVP_PKEY_free(k); }
   };
-  struct BioFree {
-    void operator()(WOLFSSL_BIO* b) const { wolfSSL_BIO_free(b); }
-  };
   struct MdFree {
     void operator()(WOLFSSL_EVP_MD_CTX* m) const { wolfSSL_EVP_MD_CTX_free(m); }
   };
   std::unique_ptr<WOLFSSL_X509, X509Free> x509(
       wolfSSL_X509_load_certificate_buffer(bytes(cert), static_cast<int>(cert.size()), cert_format));
-  std::unique_ptr<WOLFSSL_BIO, BioFree> bio(wolfSSL_BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
-  if (!x509 || !bio) return false;
-  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> priv(key_format == WOLFSSL_FILETYPE_PEM
-                                                       ? wolfSSL_PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
-                                                       : wolfSSL_d2i_PrivateKey_bio(bio.get(), nullptr));
+  if (!x509) return false;
+  // PEM → DER with wolfCrypt's own parser (the one wolfSSL_CTX_use_PrivateKey
+  // used): wolfSSL_PEM_read_bio_PrivateKey has a use-after-free on some
+  // malformed PEM (5.5.4; found by tests/fuzz/fuzz_load_files).
+  std::vector<unsigned char> der;
+  if (key_format == WOLFSSL_FILETYPE_PEM) {
+    der.resize(key.size());
+    const int n = wc_KeyPemToDer(bytes(key), static_cast<int>(key.size()), der.data(), static_cast<int>(der.size()),
+                                 nullptr);
+    if (n <= 0) return false;
+    der.resize(static_cast<std::size_t>(n));
+  } else {
+    der.assign(key.begin(), key.end());
+  }
+  const unsigned char* cursor = der.data();
+  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> priv(
+      wolfSSL_d2i_AutoPrivateKey(nullptr, &cursor, static_cast<long>(der.size())));
   std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> pub(wolfSSL_X509_get_pubkey(x509.get()));
   if (!priv || !pub) return false;
   static constexpr unsigned char kMessage[] = "ussl key/certificate pairing check";

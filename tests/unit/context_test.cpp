@@ -2,6 +2,8 @@
 // time that names the file and the problem.
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "support.hpp"
 
 namespace ussl::test {
@@ -224,6 +226,27 @@ TEST(Context, WrapFailureClosesTheSocketItOwns) {
   char c = 0;
   EXPECT_EQ(::read(b, &c, 1), 0) << "the wrapped descriptor must be closed";
   ::close(b);
+}
+
+}  // namespace
+}  // namespace ussl::test
+
+namespace ussl::test {
+namespace {
+
+// tests/fuzz found a heap-use-after-free in wolfSSL_PEM_read_bio_PrivateKey
+// with this keyfile; the pairing check no longer goes through that path.
+TEST(Context, MalformedPemKeyFoundByTheFuzzerIsAFileErrorNotACrash) {
+  const std::string dir = std::string(USSL_CERTS_DIR) + "/../tests/fuzz/regressions/fuzz_load_files";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    Options o = server_options();
+    o.keyfile = entry.path().string();
+    try {
+      Context::create(o);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_file) << e.what();
+    }
+  }
 }
 
 }  // namespace
