@@ -250,6 +250,67 @@ std::string_view tls_version_name(TlsVersion version) noexcept {
 
 std::string wolfssl_version() { return wolfSSL_lib_version(); }
 
+std::vector<Feature> wolfssl_features() {
+  auto on = [](bool b) { return b; };
+  return {
+#ifdef WOLFSSL_TLS13
+      {"tls13", on(true)},
+#else
+      {"tls13", false},
+#endif
+#ifdef HAVE_SNI
+      {"sni", true},
+#else
+      {"sni", false},
+#endif
+#ifdef HAVE_ALPN
+      {"alpn", true},
+#else
+      {"alpn", false},
+#endif
+#ifdef HAVE_SESSION_TICKET
+      {"session_tickets", true},
+#else
+      {"session_tickets", false},
+#endif
+#ifndef NO_SESSION_CACHE
+      {"session_cache", true},
+#else
+      {"session_cache", false},
+#endif
+#ifdef HAVE_SECRET_CALLBACK
+      {"secret_callback", true},
+#else
+      {"secret_callback", false},
+#endif
+#ifdef WOLFSSL_EARLY_DATA
+      {"early_data", true},
+#else
+      {"early_data", false},
+#endif
+#ifdef HAVE_CURVE25519
+      {"x25519", true},
+#else
+      {"x25519", false},
+#endif
+#if defined(WOLFSSL_AESNI) || defined(USE_INTEL_SPEEDUP)
+      {"aesni", true},
+#else
+      {"aesni", false},
+#endif
+#ifdef USE_INTEL_SPEEDUP
+      {"intel_asm", true},
+#else
+      {"intel_asm", false},
+#endif
+#ifdef WOLFSSL_SP_X86_64_ASM
+      {"sp_asm", true},
+#else
+      {"sp_asm", false},
+#endif
+  };
+}
+
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::~Context() = default;
 const Options& Context::options() const noexcept { return impl_->options; }
@@ -290,6 +351,19 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   if (options.ciphers && wolfSSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
 
+  for (const auto& proto : options.alpn) {
+    if (proto.empty() || proto.size() > 255 || proto.find(',') != std::string::npos)
+      throw Error(ErrorKind::usage, "invalid ALPN protocol name '" + proto + "' (1-255 bytes, no commas)");
+  }
+  if (options.keylog) {
+#ifdef HAVE_SECRET_CALLBACK
+    wolfSSL_CTX_set_keylog_callback(ctx, keylog_callback);
+#else
+    throw Error(ErrorKind::usage,
+                "key logging needs a wolfSSL built with HAVE_SECRET_CALLBACK; this one (" + wolfssl_version() +
+                    ") is not: build with the tuned wolfSSL (docs/wolfssl-build.md)");
+#endif
+  }
   if (options.certfile) use_key_pair(ctx, load_key_pair(*options.certfile, *options.keyfile));
   for (const auto& sni : options.sni_certificates) {
     if (sni.name.empty()) throw Error(ErrorKind::usage, "an SNI certificate needs a server name");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,22 @@ struct Options {
   std::optional<TlsVersion> max_version;  // default TLS 1.3
   std::vector<SniCertificate> sni_certificates;  // server only
   std::optional<std::string> ciphers;  // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
+  // ALPN protocols in preference order. A client offers them and accepts a
+  // server that picks none; a server picks from them and refuses a client
+  // that offers only others (no_application_protocol).
+  std::vector<std::string> alpn;
+  // NSS key log lines (SSLKEYLOGFILE format), one call per line. Needs a
+  // wolfSSL built with HAVE_SECRET_CALLBACK; otherwise Context::create
+  // refuses with a usage error naming the missing feature.
+  std::function<void(std::string_view line)> keylog;
 };
+
+// Compile-time features of the wolfSSL in use, by name ("tls13", "sni",
+// "alpn", "session_tickets", "secret_callback", "early_data", ...).
+struct Feature {
+  std::string name;
+  bool enabled;
+};
+std::vector<Feature> wolfssl_features();
 
 }  // namespace ussl

@@ -49,6 +49,8 @@ struct SslSocket::Impl {
   Want want = Want::nothing;
   bool closed = false;
   bool eof = false;           // close_notify received
+  bool ticket = false;        // client: a session ticket arrived
+  std::string alpn_list;      // comma-separated, kept alive for wolfSSL
   std::string stalled;        // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
@@ -237,6 +239,24 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
   return 0;
 }
 
+#ifdef HAVE_SECRET_CALLBACK
+void keylog_callback(const WOLFSSL* ssl, const char* line) {
+  auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(const_cast<WOLFSSL*>(ssl)));
+  if (s != nullptr && s->ctx->options.keylog && line != nullptr) s->ctx->options.keylog(line);
+}
+#endif
+
+namespace {
+int ticket_callback(WOLFSSL*, const unsigned char*, int, void* ctx) {
+  static_cast<SslSocket::Impl*>(ctx)->ticket = true;
+  return 0;
+}
+
+struct SessionFree {
+  void operator()(WOLFSSL_SESSION* s) const noexcept { wolfSSL_SESSION_free(s); }
+};
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // Driving wolfSSL
 
@@ -379,7 +399,15 @@ int SslSocket::Impl::read_some(char* buf, std::size_t n, const char* trigger) {
 
 std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport,
                                          std::optional<std::string> server_hostname, bool do_handshake) const {
+  WrapArgs args;
+  args.server_hostname = std::move(server_hostname);
+  args.do_handshake = do_handshake;
+  return wrap(std::move(transport), args);
+}
+
+std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const {
   if (!transport) throw Error(ErrorKind::usage, "wrap needs a socket");
+  const auto& server_hostname = args.server_hostname;
   auto impl = std::make_unique<SslSocket::Impl>();
   impl->context = shared_from_this();
   impl->ctx = impl_.get();
@@ -387,7 +415,7 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport,
   impl->server = impl_->options.server_side;
   impl->verify.mode = impl_->options.cert_reqs;
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
-  impl->hs.deferred = !do_handshake;
+  impl->hs.deferred = !args.do_handshake;
   if (server_hostname && server_hostname->empty()) throw Error(ErrorKind::usage, "server_hostname is empty");
   if (!impl->server) {
     impl->hostname = server_hostname;
@@ -407,9 +435,27 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport,
                        static_cast<unsigned short>(server_hostname->size())) != WOLFSSL_SUCCESS)
       throw Error(ErrorKind::usage, "server_hostname '" + *server_hostname + "' cannot be sent as SNI");
   }
+  if (!impl_->options.alpn.empty()) {
+    for (const auto& proto : impl_->options.alpn) impl->alpn_list += (impl->alpn_list.empty() ? "" : ",") + proto;
+    const unsigned char mode = impl->server ? WOLFSSL_ALPN_FAILED_ON_MISMATCH : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH;
+    if (wolfSSL_UseALPN(ssl, impl->alpn_list.data(), static_cast<unsigned>(impl->alpn_list.size()), mode) !=
+        WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "ALPN list '" + impl->alpn_list + "' rejected by wolfSSL");
+  }
+  if (!impl->server) {
+    wolfSSL_UseSessionTicket(ssl);
+    wolfSSL_set_SessionTicket_cb(ssl, ticket_callback, impl.get());
+    if (args.session) {
+      const auto* p = reinterpret_cast<const unsigned char*>(args.session->data());
+      std::unique_ptr<WOLFSSL_SESSION, SessionFree> session(
+          wolfSSL_d2i_SSL_SESSION(nullptr, &p, static_cast<long>(args.session->size())));
+      if (!session || wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
+        throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
+    }
+  }
 
   std::unique_ptr<SslSocket> socket(new SslSocket(std::move(impl)));
-  if (do_handshake) socket->impl_->complete_handshake_blocking("wrap");
+  if (args.do_handshake) socket->impl_->complete_handshake_blocking("wrap");
   return socket;
 }
 
@@ -654,6 +700,36 @@ std::optional<std::string> SslSocket::cipher() const {
 }
 
 std::optional<std::string> SslSocket::sni() const { return impl_->sni; }
+
+std::optional<std::string> SslSocket::alpn() const {
+  const Impl& s = *impl_;
+  if (!s.hs.done || !s.ssl) return std::nullopt;
+  char* name = nullptr;
+  unsigned short size = 0;
+  if (wolfSSL_ALPN_GetProtocol(s.ssl.get(), &name, &size) != WOLFSSL_SUCCESS || name == nullptr || size == 0)
+    return std::nullopt;
+  return std::string(name, size);
+}
+
+bool SslSocket::session_reused() const noexcept {
+  const Impl& s = *impl_;
+  return s.hs.done && s.ssl && wolfSSL_session_reused(s.ssl.get()) == 1;
+}
+
+bool SslSocket::session_ticket_received() const noexcept { return impl_->ticket; }
+
+std::optional<std::string> SslSocket::session() const {
+  const Impl& s = *impl_;
+  if (!s.hs.done || !s.ssl || s.server) return std::nullopt;
+  std::unique_ptr<WOLFSSL_SESSION, SessionFree> session(wolfSSL_get1_session(s.ssl.get()));
+  if (!session) return std::nullopt;
+  const int len = wolfSSL_i2d_SSL_SESSION(session.get(), nullptr);
+  if (len <= 0) return std::nullopt;
+  std::string out(static_cast<std::size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  if (wolfSSL_i2d_SSL_SESSION(session.get(), &p) != len) return std::nullopt;
+  return out;
+}
 
 const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
   Impl& s = *impl_;

@@ -51,6 +51,15 @@ struct HandshakeInfo {
   unsigned want_write = 0;   // would-block steps waiting to write
 };
 
+// Per-connection arguments of Context::wrap.
+struct WrapArgs {
+  std::optional<std::string> server_hostname;
+  bool do_handshake = true;
+  // A session saved from an earlier connection (SslSocket::session()) to
+  // resume; ignored by servers.
+  std::optional<std::string> session;
+};
+
 class Context : public std::enable_shared_from_this<Context> {
 public:
   // Validates the options and loads every file once. Throws Error(bad_file)
@@ -67,6 +76,7 @@ public:
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport,
                                   std::optional<std::string> server_hostname, bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const;
+  std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const;
 
   const Options& options() const noexcept;
 
@@ -141,6 +151,12 @@ public:
   std::optional<std::string> tls_version() const;  // "TLSv1.3"
   std::optional<std::string> cipher() const;       // IANA name
   std::optional<std::string> sni() const;          // sent (client) or received (server)
+  std::optional<std::string> alpn() const;         // protocol negotiated, if any
+  bool session_reused() const noexcept;            // this handshake resumed a session
+  // Client: the session to resume later, serialized (nullopt before the
+  // handshake). Under TLS 1.3 it can resume only once a ticket arrived.
+  std::optional<std::string> session() const;
+  bool session_ticket_received() const noexcept;   // client: a ticket arrived
   const std::vector<CertificateInfo>& peer_chain() const noexcept;  // leaf first
   const VerifyResult& verify_result() const noexcept;
   // The sticky error, if a fatal one happened.
