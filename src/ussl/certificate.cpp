@@ -144,15 +144,14 @@ std::string CertificateInfo::pem() const {
 }
 
 CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
-  std::unique_ptr<WOLFSSL_X509, X509Free> x509(
-      wolfSSL_X509_d2i(nullptr, der.data(), static_cast<int>(der.size())));
+  std::unique_ptr<WOLFSSL_X509, X509Free> x509(wolfSSL_X509_d2i(nullptr, der.data(), static_cast<int>(der.size())));
   if (!x509) throw Error(ErrorKind::internal, "could not parse a peer certificate");
   CertificateInfo info;
   info.der.assign(der.begin(), der.end());
   info.subject = format_name(wolfSSL_X509_get_subject_name(x509.get()), &info.common_name);
   info.issuer = format_name(wolfSSL_X509_get_issuer_name(x509.get()), nullptr);
-  info.self_issued = wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x509.get()),
-                                           wolfSSL_X509_get_issuer_name(x509.get())) == 0;
+  info.self_issued =
+      wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x509.get()), wolfSSL_X509_get_issuer_name(x509.get())) == 0;
   parse_asn1_time(wolfSSL_X509_get_notBefore(x509.get()), info.not_before, info.not_before_epoch);
   parse_asn1_time(wolfSSL_X509_get_notAfter(x509.get()), info.not_after, info.not_after_epoch);
 
@@ -190,9 +189,15 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
         info.ip_addresses.emplace_back(text.data());
         break;
       }
-      case kGenEmail: info.san.push_back("email:" + asn1_string(gn->d.rfc822Name)); break;
-      case kGenUri: info.san.push_back("URI:" + asn1_string(gn->d.uniformResourceIdentifier)); break;
-      default: info.san.push_back("other:" + std::to_string(gn->type)); break;
+      case kGenEmail:
+        info.san.push_back("email:" + asn1_string(gn->d.rfc822Name));
+        break;
+      case kGenUri:
+        info.san.push_back("URI:" + asn1_string(gn->d.uniformResourceIdentifier));
+        break;
+      default:
+        info.san.push_back("other:" + std::to_string(gn->type));
+        break;
     }
   }
   // wolfSSL (5.5) keeps SAN entries in reverse certificate order.
@@ -212,8 +217,10 @@ bool hostname_matches(const CertificateInfo& cert, std::string_view hostname) {
   const std::string host(hostname);
   std::array<unsigned char, 16> want{};
   int want_len = 0;
-  if (inet_pton(AF_INET, host.c_str(), want.data()) == 1) want_len = 4;
-  else if (inet_pton(AF_INET6, host.c_str(), want.data()) == 1) want_len = 16;
+  if (inet_pton(AF_INET, host.c_str(), want.data()) == 1)
+    want_len = 4;
+  else if (inet_pton(AF_INET6, host.c_str(), want.data()) == 1)
+    want_len = 16;
   if (want_len != 0) {
     for (const auto& ip : cert.ip_addresses) {
       std::array<unsigned char, 16> have{};

@@ -12,18 +12,18 @@ namespace ussl {
 
 struct CertificateInfo {
   std::vector<std::uint8_t> der;
-  std::string subject;     // RFC 4514 style, most specific last: "CN=localhost, O=ussl"
+  std::string subject;  // RFC 4514 style, most specific last: "CN=localhost, O=ussl"
   std::string issuer;
-  std::string common_name;  // subject CN, empty if none
-  std::vector<std::string> dns_names;  // SAN dNSName entries
+  std::string common_name;                // subject CN, empty if none
+  std::vector<std::string> dns_names;     // SAN dNSName entries
   std::vector<std::string> ip_addresses;  // SAN iPAddress entries, textual
-  std::vector<std::string> san;  // all SAN entries as "DNS:x", "IP:x", "email:x", "URI:x"
-  std::string not_before;  // ISO 8601 UTC "2025-01-01T00:00:00Z"
+  std::vector<std::string> san;           // all SAN entries as "DNS:x", "IP:x", "email:x", "URI:x"
+  std::string not_before;                 // ISO 8601 UTC "2025-01-01T00:00:00Z"
   std::string not_after;
   std::int64_t not_before_epoch = 0;
   std::int64_t not_after_epoch = 0;
-  std::string sha256;  // hex, lowercase, colon-free
-  std::string serial;  // hex
+  std::string sha256;        // hex, lowercase, colon-free
+  std::string serial;        // hex
   bool self_issued = false;  // subject == issuer
 
   std::string pem() const;

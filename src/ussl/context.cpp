@@ -1,9 +1,4 @@
 // Context: validates Options once and owns the WOLFSSL_CTX.
-#include "internal.hpp"
-
-#include <wolfssl/openssl/evp.h>
-#include <wolfssl/wolfcrypt/asn_public.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -13,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+
+#include "internal.hpp"
 
 namespace ussl {
 namespace {
@@ -26,8 +23,7 @@ void init_wolfssl() {
 std::string read_file(std::string_view role, const std::string& path) {
   const std::string where = std::string(role) + " '" + path + "'";
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw Error(ErrorKind::bad_file, where + ": " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) throw Error(ErrorKind::bad_file, where + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::bad_file, where + ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::bad_file, where + ": cannot open: " + std::strerror(errno));
@@ -95,8 +91,8 @@ bool key_matches_certificate(const std::string& cert, int cert_format, const std
   std::vector<unsigned char> der;
   if (key_format == WOLFSSL_FILETYPE_PEM) {
     der.resize(key.size());
-    const int n = wc_KeyPemToDer(bytes(key), static_cast<int>(key.size()), der.data(), static_cast<int>(der.size()),
-                                 nullptr);
+    const int n =
+        wc_KeyPemToDer(bytes(key), static_cast<int>(key.size()), der.data(), static_cast<int>(der.size()), nullptr);
     if (n <= 0) return false;
     der.resize(static_cast<std::size_t>(n));
   } else {
@@ -147,18 +143,19 @@ KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
       pair.cert_format == WOLFSSL_FILETYPE_PEM
           ? wolfSSL_CTX_use_certificate_chain_buffer_format(scratch.get(), bytes(pair.cert), size(pair.cert),
                                                             WOLFSSL_FILETYPE_PEM)
-          : wolfSSL_CTX_use_certificate_buffer(scratch.get(), bytes(pair.cert), size(pair.cert),
-                                               WOLFSSL_FILETYPE_ASN1);
+          : wolfSSL_CTX_use_certificate_buffer(scratch.get(), bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_ASN1);
   if (cert_rc != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::bad_file,
                 "certfile '" + certfile + "': no valid certificate found (" + wolfssl_error_text(cert_rc) + ")",
                 cert_rc);
   CtxPtr key_only(wolfSSL_CTX_new(wolfSSLv23_server_method()));
-  const int key_rc = wolfSSL_CTX_use_PrivateKey_buffer(key_only.get(), bytes(pair.key), size(pair.key), pair.key_format);
+  const int key_rc =
+      wolfSSL_CTX_use_PrivateKey_buffer(key_only.get(), bytes(pair.key), size(pair.key), pair.key_format);
   if (key_rc != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::bad_file,
                 "keyfile '" + keyfile + "': no valid private key found (" + wolfssl_error_text(key_rc) + ")", key_rc);
-  const int pair_rc = wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
+  const int pair_rc =
+      wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
   if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS ||
       !key_matches_certificate(pair.cert, pair.cert_format, pair.key, pair.key_format))
     throw Error(ErrorKind::bad_file,
@@ -169,7 +166,8 @@ KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
 void use_key_pair(WOLFSSL_CTX* ctx, const KeyPair& pair) {
   const int cert_rc =
       pair.cert_format == WOLFSSL_FILETYPE_PEM
-          ? wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_PEM)
+          ? wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, bytes(pair.cert), size(pair.cert),
+                                                            WOLFSSL_FILETYPE_PEM)
           : wolfSSL_CTX_use_certificate_buffer(ctx, bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_ASN1);
   const int key_rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, bytes(pair.key), size(pair.key), pair.key_format);
   if (cert_rc != WOLFSSL_SUCCESS || key_rc != WOLFSSL_SUCCESS)
@@ -193,8 +191,9 @@ int load_ca_file(WOLFSSL_CTX* ctx, const std::string& path, const std::string& d
     ++index;
     const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(block), size(block), WOLFSSL_FILETYPE_PEM);
     if (rc != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': certificate #" + std::to_string(index) +
-                                           " is malformed (" + wolfssl_error_text(rc) + ")",
+      throw Error(ErrorKind::bad_file,
+                  "ca_certs '" + path + "': certificate #" + std::to_string(index) + " is malformed (" +
+                      wolfssl_error_text(rc) + ")",
                   rc);
   }
   return index;
@@ -237,9 +236,12 @@ std::string wolfssl_error_text(int code) {
 
 std::string_view cert_reqs_name(CertReqs reqs) noexcept {
   switch (reqs) {
-    case CertReqs::none: return "none";
-    case CertReqs::optional: return "optional";
-    case CertReqs::required: return "required";
+    case CertReqs::none:
+      return "none";
+    case CertReqs::optional:
+      return "optional";
+    case CertReqs::required:
+      return "required";
   }
   return "none";
 }
@@ -254,59 +256,59 @@ std::vector<Feature> wolfssl_features() {
   auto on = [](bool b) { return b; };
   return {
 #ifdef WOLFSSL_TLS13
-      {"tls13", on(true)},
+    {"tls13", on(true)},
 #else
-      {"tls13", false},
+    {"tls13", false},
 #endif
 #ifdef HAVE_SNI
-      {"sni", true},
+        {"sni", true},
 #else
-      {"sni", false},
+        {"sni", false},
 #endif
 #ifdef HAVE_ALPN
-      {"alpn", true},
+        {"alpn", true},
 #else
-      {"alpn", false},
+        {"alpn", false},
 #endif
 #ifdef HAVE_SESSION_TICKET
-      {"session_tickets", true},
+        {"session_tickets", true},
 #else
-      {"session_tickets", false},
+        {"session_tickets", false},
 #endif
 #ifndef NO_SESSION_CACHE
-      {"session_cache", true},
+        {"session_cache", true},
 #else
-      {"session_cache", false},
+        {"session_cache", false},
 #endif
 #ifdef HAVE_SECRET_CALLBACK
-      {"secret_callback", true},
+        {"secret_callback", true},
 #else
-      {"secret_callback", false},
+        {"secret_callback", false},
 #endif
 #ifdef WOLFSSL_EARLY_DATA
-      {"early_data", true},
+        {"early_data", true},
 #else
-      {"early_data", false},
+        {"early_data", false},
 #endif
 #ifdef HAVE_CURVE25519
-      {"x25519", true},
+        {"x25519", true},
 #else
-      {"x25519", false},
+        {"x25519", false},
 #endif
 #if defined(WOLFSSL_AESNI) || defined(USE_INTEL_SPEEDUP)
-      {"aesni", true},
+        {"aesni", true},
 #else
-      {"aesni", false},
+        {"aesni", false},
 #endif
 #ifdef USE_INTEL_SPEEDUP
-      {"intel_asm", true},
+        {"intel_asm", true},
 #else
-      {"intel_asm", false},
+        {"intel_asm", false},
 #endif
 #ifdef WOLFSSL_SP_X86_64_ASM
-      {"sp_asm", true},
+        {"sp_asm", true},
 #else
-      {"sp_asm", false},
+        {"sp_asm", false},
 #endif
   };
 }
@@ -322,19 +324,17 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   const bool server = options.server_side;
 
   // Contradictions first: they are the caller's, not a file's.
-  if (options.keyfile && !options.certfile)
-    throw Error(ErrorKind::usage, "keyfile given without certfile");
-  if (options.certfile && !options.keyfile)
-    throw Error(ErrorKind::usage, "certfile given without keyfile");
+  if (options.keyfile && !options.certfile) throw Error(ErrorKind::usage, "keyfile given without certfile");
+  if (options.certfile && !options.keyfile) throw Error(ErrorKind::usage, "certfile given without keyfile");
   if (server && !options.certfile && options.sni_certificates.empty())
     throw Error(ErrorKind::usage, "a server (server_side=True) requires keyfile and certfile");
   if (!server && !options.sni_certificates.empty())
     throw Error(ErrorKind::usage, "SNI certificates are for servers only");
   if (options.cert_reqs != CertReqs::none && !options.ca_certs)
-    throw Error(ErrorKind::usage,
-                std::string("cert_reqs=CERT_") + (options.cert_reqs == CertReqs::required ? "REQUIRED" : "OPTIONAL") +
-                    " needs ca_certs: no trust anchors to verify the " + (server ? "client" : "server") +
-                    " certificate against");
+    throw Error(ErrorKind::usage, std::string("cert_reqs=CERT_") +
+                                      (options.cert_reqs == CertReqs::required ? "REQUIRED" : "OPTIONAL") +
+                                      " needs ca_certs: no trust anchors to verify the " +
+                                      (server ? "client" : "server") + " certificate against");
   if (options.min_version && options.max_version && *options.min_version == TlsVersion::tls1_3 &&
       *options.max_version == TlsVersion::tls1_2)
     throw Error(ErrorKind::usage, "min_version TLSv1.3 is above max_version TLSv1.2");
@@ -359,9 +359,9 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
 #ifdef HAVE_SECRET_CALLBACK
     wolfSSL_CTX_set_keylog_callback(ctx, keylog_callback);
 #else
-    throw Error(ErrorKind::usage,
-                "key logging needs a wolfSSL built with HAVE_SECRET_CALLBACK; this one (" + wolfssl_version() +
-                    ") is not: build with the tuned wolfSSL (docs/wolfssl-build.md)");
+    throw Error(ErrorKind::usage, "key logging needs a wolfSSL built with HAVE_SECRET_CALLBACK; this one (" +
+                                      wolfssl_version() +
+                                      ") is not: build with the tuned wolfSSL (docs/wolfssl-build.md)");
 #endif
   }
   if (options.certfile) use_key_pair(ctx, load_key_pair(*options.certfile, *options.keyfile));

@@ -44,7 +44,7 @@ const KindInfo* find(ErrorKind kind) noexcept {
 }
 
 class Category final : public std::error_category {
-public:
+ public:
   const char* name() const noexcept override { return "ussl"; }
   std::string message(int value) const override {
     const KindInfo* info = find(static_cast<ErrorKind>(value));
@@ -69,9 +69,7 @@ const std::error_category& error_category() noexcept {
   return category;
 }
 
-std::error_code make_error_code(ErrorKind kind) noexcept {
-  return {static_cast<int>(kind), error_category()};
-}
+std::error_code make_error_code(ErrorKind kind) noexcept { return {static_cast<int>(kind), error_category()}; }
 
 Error::Error(ErrorKind kind, std::string message, int wolfssl_code, int alert)
     : std::system_error(make_error_code(kind), std::string(error_kind_name(kind)) + ": " + message),
@@ -82,34 +80,62 @@ Error::Error(ErrorKind kind, std::string message, int wolfssl_code, int alert)
 
 std::string alert_name(int description) {
   switch (description) {
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 22: return "record_overflow";
-    case 40: return "handshake_failure";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 44: return "certificate_revoked";
-    case 45: return "certificate_expired";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 49: return "access_denied";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 109: return "missing_extension";
-    case 110: return "unsupported_extension";
-    case 112: return "unrecognized_name";
-    case 113: return "bad_certificate_status_response";
-    case 115: return "unknown_psk_identity";
-    case 116: return "certificate_required";
-    case 120: return "no_application_protocol";
-    default: return "alert_" + std::to_string(description);
+    case 0:
+      return "close_notify";
+    case 10:
+      return "unexpected_message";
+    case 20:
+      return "bad_record_mac";
+    case 22:
+      return "record_overflow";
+    case 40:
+      return "handshake_failure";
+    case 42:
+      return "bad_certificate";
+    case 43:
+      return "unsupported_certificate";
+    case 44:
+      return "certificate_revoked";
+    case 45:
+      return "certificate_expired";
+    case 46:
+      return "certificate_unknown";
+    case 47:
+      return "illegal_parameter";
+    case 48:
+      return "unknown_ca";
+    case 49:
+      return "access_denied";
+    case 50:
+      return "decode_error";
+    case 51:
+      return "decrypt_error";
+    case 70:
+      return "protocol_version";
+    case 71:
+      return "insufficient_security";
+    case 80:
+      return "internal_error";
+    case 86:
+      return "inappropriate_fallback";
+    case 90:
+      return "user_canceled";
+    case 109:
+      return "missing_extension";
+    case 110:
+      return "unsupported_extension";
+    case 112:
+      return "unrecognized_name";
+    case 113:
+      return "bad_certificate_status_response";
+    case 115:
+      return "unknown_psk_identity";
+    case 116:
+      return "certificate_required";
+    case 120:
+      return "no_application_protocol";
+    default:
+      return "alert_" + std::to_string(description);
   }
 }
 

@@ -45,7 +45,7 @@ std::error_code make_error_code(ErrorKind kind) noexcept;
 // OSError.args[0]; wolfssl_code() is wolfSSL's own (negative) code or 0;
 // alert() is the TLS alert description received or sent, or -1.
 class Error : public std::system_error {
-public:
+ public:
   Error(ErrorKind kind, std::string message, int wolfssl_code = 0, int alert = -1);
 
   ErrorKind kind() const noexcept { return kind_; }
@@ -55,7 +55,7 @@ public:
   // The human message without the "kind: " prefix that what() carries.
   const std::string& message() const noexcept { return message_; }
 
-private:
+ private:
   ErrorKind kind_;
   int wolfssl_code_;
   int alert_;

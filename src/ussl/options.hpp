@@ -38,10 +38,10 @@ struct Options {
   bool do_handshake = true;
 
   // --- beyond ussl ---
-  std::optional<TlsVersion> min_version;  // default TLS 1.2
-  std::optional<TlsVersion> max_version;  // default TLS 1.3
+  std::optional<TlsVersion> min_version;         // default TLS 1.2
+  std::optional<TlsVersion> max_version;         // default TLS 1.3
   std::vector<SniCertificate> sni_certificates;  // server only
-  std::optional<std::string> ciphers;  // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
+  std::optional<std::string> ciphers;            // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
   // ALPN protocols in preference order. A client offers them and accepts a
   // server that picks none; a server picks from them and refuses a client
   // that offers only others (no_application_protocol).

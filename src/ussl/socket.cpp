@@ -11,8 +11,6 @@
 
 #include "internal.hpp"
 
-#include <wolfssl/wolfcrypt/ecc.h>
-
 namespace ussl {
 
 namespace {
@@ -48,10 +46,10 @@ struct SslSocket::Impl {
   std::optional<IoResult> io_failure;  // first fatal transport result
   Want want = Want::nothing;
   bool closed = false;
-  bool eof = false;           // close_notify received
-  bool ticket = false;        // client: a session ticket arrived
-  std::string alpn_list;      // comma-separated, kept alive for wolfSSL
-  std::string stalled;        // a record wolfSSL must finish sending
+  bool eof = false;       // close_notify received
+  bool ticket = false;    // client: a session ticket arrived
+  std::string alpn_list;  // comma-separated, kept alive for wolfSSL
+  std::string stalled;    // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
 
@@ -76,7 +74,8 @@ namespace {
 
 int io_result_to_cbio(SslSocket::Impl& s, const IoResult& r, bool reading) {
   switch (r.status) {
-    case IoResult::Status::ok: return static_cast<int>(r.n);
+    case IoResult::Status::ok:
+      return static_cast<int>(r.n);
     case IoResult::Status::would_block:
       s.want = reading ? Want::read : Want::write;
       return WOLFSSL_CBIO_ERR_WANT_READ;
@@ -168,8 +167,8 @@ int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
       case ASN_AFTER_DATE_E:
       case 10:  // X509_V_ERR_CERT_HAS_EXPIRED
       case 14:  // X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, wolfSSL's mapping of ASN_AFTER_DATE_E
-        record_failure(ErrorKind::cert_expired,
-                       what + " expired" + (cert ? " on " + cert->not_after : std::string()), depth, code);
+        record_failure(ErrorKind::cert_expired, what + " expired" + (cert ? " on " + cert->not_after : std::string()),
+                       depth, code);
         break;
       case ASN_BEFORE_DATE_E:
       case 9:   // X509_V_ERR_CERT_NOT_YET_VALID
@@ -220,11 +219,11 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
     const auto& p = entry.pair;
     const auto* cert = reinterpret_cast<const unsigned char*>(p.cert.data());
     const auto* key = reinterpret_cast<const unsigned char*>(p.key.data());
-    const int rc1 = p.cert_format == WOLFSSL_FILETYPE_PEM
-                        ? wolfSSL_use_certificate_chain_buffer_format(ssl, cert, static_cast<long>(p.cert.size()),
-                                                                      WOLFSSL_FILETYPE_PEM)
-                        : wolfSSL_use_certificate_buffer(ssl, cert, static_cast<long>(p.cert.size()),
-                                                         WOLFSSL_FILETYPE_ASN1);
+    const int rc1 =
+        p.cert_format == WOLFSSL_FILETYPE_PEM
+            ? wolfSSL_use_certificate_chain_buffer_format(ssl, cert, static_cast<long>(p.cert.size()),
+                                                          WOLFSSL_FILETYPE_PEM)
+            : wolfSSL_use_certificate_buffer(ssl, cert, static_cast<long>(p.cert.size()), WOLFSSL_FILETYPE_ASN1);
     const int rc2 = wolfSSL_use_PrivateKey_buffer(ssl, key, static_cast<long>(p.key.size()), p.key_format);
     if (rc1 != WOLFSSL_SUCCESS || rc2 != WOLFSSL_SUCCESS) {
       *alert = 80;  // internal_error
@@ -295,19 +294,20 @@ Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
   if (err == FATAL_ERROR) {
     const int alert = history.last_rx.code;
     return Error(ErrorKind::alert_received,
-                 "peer sent fatal alert " + alert_name(alert) + " (" + std::to_string(alert) + ")" + phase, err,
-                 alert);
+                 "peer sent fatal alert " + alert_name(alert) + " (" + std::to_string(alert) + ")" + phase, err, alert);
   }
   if (io_failure) {
     const auto& io = *io_failure;
     switch (io.status) {
       case IoResult::Status::eof:
-        return Error(ErrorKind::truncated_eof,
-                     std::string("peer closed the connection without close_notify") + phase, err);
+        return Error(ErrorKind::truncated_eof, std::string("peer closed the connection without close_notify") + phase,
+                     err);
       case IoResult::Status::reset:
         return Error(ErrorKind::connection_reset, std::string(std::strerror(io.err)) + phase, err);
-      case IoResult::Status::timeout: return Error(ErrorKind::timeout, std::string("timed out") + phase, err);
-      default: return Error(ErrorKind::internal, std::string("socket error: ") + std::strerror(io.err) + phase, err);
+      case IoResult::Status::timeout:
+        return Error(ErrorKind::timeout, std::string("timed out") + phase, err);
+      default:
+        return Error(ErrorKind::internal, std::string("socket error: ") + std::strerror(io.err) + phase, err);
     }
   }
   if (err == WOLFSSL_ERROR_ZERO_RETURN)
@@ -365,8 +365,8 @@ void SslSocket::Impl::handshake_finished() {
 
 bool SslSocket::Impl::flush_stalled() {
   if (stalled.empty()) return true;
-  const int ret = call([this] { return wolfSSL_write(ssl.get(), stalled.data(), static_cast<int>(stalled.size())); },
-                       false);
+  const int ret =
+      call([this] { return wolfSSL_write(ssl.get(), stalled.data(), static_cast<int>(stalled.size())); }, false);
   if (ret == -1) return false;
   stalled.clear();
   return true;
@@ -477,8 +477,8 @@ std::optional<std::string> SslSocket::read(std::optional<std::size_t> n) {
       out.append(buf, static_cast<std::size_t>(got));
       continue;
     }
-    if (got == 0) return out;                 // EOF: what was collected
-    if (out.empty()) return std::nullopt;    // non-blocking, nothing yet
+    if (got == 0) return out;              // EOF: what was collected
+    if (out.empty()) return std::nullopt;  // non-blocking, nothing yet
     return out;
   }
 }
@@ -642,9 +642,7 @@ void SslSocket::setblocking(bool blocking) {
 
 bool SslSocket::blocking() const noexcept { return impl_->transport->blocking(); }
 
-void SslSocket::settimeout(std::optional<std::chrono::milliseconds> timeout) {
-  impl_->transport->set_timeout(timeout);
-}
+void SslSocket::settimeout(std::optional<std::chrono::milliseconds> timeout) { impl_->transport->set_timeout(timeout); }
 
 int SslSocket::fileno() const noexcept { return impl_->closed ? -1 : impl_->transport->fd(); }
 
@@ -659,8 +657,7 @@ short SslSocket::poll(short events, std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
   if (s.closed || s.sticky) return POLLNVAL;
   const short asked = static_cast<short>(events & (POLLIN | POLLOUT));
-  if ((asked & POLLIN) && (s.eof || pending() || (s.hs.done && wolfSSL_has_pending(s.ssl.get()))))
-    return POLLIN;
+  if ((asked & POLLIN) && (s.eof || pending() || (s.hs.done && wolfSSL_has_pending(s.ssl.get())))) return POLLIN;
   // Mid-handshake the socket must move in the direction wolfSSL asked for;
   // report the caller's own events when it can, so the caller calls again.
   if (!s.hs.done && s.want != Want::nothing) {

@@ -30,13 +30,13 @@ enum class Want { nothing, read, write };
 // fail the handshake.
 struct VerifyResult {
   CertReqs mode = CertReqs::none;
-  bool enforced = false;    // failures abort the handshake in this mode
-  bool performed = false;   // a peer certificate was checked
-  bool ok = false;          // chain (and name, when given) passed
-  std::optional<ErrorKind> failure;  // kind of the first failure
-  std::string reason;       // human reason of the first failure, "" when ok
-  int depth = -1;           // chain depth of the first failure (0 = leaf)
-  int wolfssl_code = 0;     // wolfSSL's verify error code of the first failure
+  bool enforced = false;                // failures abort the handshake in this mode
+  bool performed = false;               // a peer certificate was checked
+  bool ok = false;                      // chain (and name, when given) passed
+  std::optional<ErrorKind> failure;     // kind of the first failure
+  std::string reason;                   // human reason of the first failure, "" when ok
+  int depth = -1;                       // chain depth of the first failure (0 = leaf)
+  int wolfssl_code = 0;                 // wolfSSL's verify error code of the first failure
   std::optional<std::string> hostname;  // the name checked, if any
   std::optional<bool> hostname_ok;      // nullopt when no name was checked
   // True only when the mode enforced verification and it passed.
@@ -45,10 +45,10 @@ struct VerifyResult {
 
 struct HandshakeInfo {
   bool done = false;
-  bool deferred = false;     // do_handshake=False
-  std::string trigger;       // "wrap", "read", "readinto", "readline", "recv", "write", "send"
-  unsigned want_read = 0;    // would-block steps waiting to read
-  unsigned want_write = 0;   // would-block steps waiting to write
+  bool deferred = false;    // do_handshake=False
+  std::string trigger;      // "wrap", "read", "readinto", "readline", "recv", "write", "send"
+  unsigned want_read = 0;   // would-block steps waiting to read
+  unsigned want_write = 0;  // would-block steps waiting to write
 };
 
 // Per-connection arguments of Context::wrap.
@@ -61,7 +61,7 @@ struct WrapArgs {
 };
 
 class Context : public std::enable_shared_from_this<Context> {
-public:
+ public:
   // Validates the options and loads every file once. Throws Error(bad_file)
   // naming the file and the problem, or Error(usage) for contradictory options.
   static std::shared_ptr<const Context> create(const Options& options);
@@ -73,8 +73,8 @@ public:
   // Wraps a connected stream socket; the SslSocket owns it from now on (and
   // closes it even when wrap throws). With do_handshake the handshake runs
   // here (on a non-blocking socket it is driven with poll until complete).
-  std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport,
-                                  std::optional<std::string> server_hostname, bool do_handshake) const;
+  std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, std::optional<std::string> server_hostname,
+                                  bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const;
 
@@ -82,7 +82,7 @@ public:
 
   struct Impl;
 
-private:
+ private:
   explicit Context(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class SslSocket;
@@ -93,7 +93,7 @@ std::unique_ptr<SslSocket> wrap_socket(std::unique_ptr<Transport> sock, const Op
 std::unique_ptr<SslSocket> wrap_socket(int fd, const Options& options);
 
 class SslSocket {
-public:
+ public:
   ~SslSocket();
   SslSocket(const SslSocket&) = delete;
   SslSocket& operator=(const SslSocket&) = delete;
@@ -136,8 +136,8 @@ public:
   bool do_handshake();
 
   // --- polling ---
-  int fileno() const noexcept;  // descriptor of the underlying socket, -1 if none
-  Want want() const noexcept;    // direction the last would-block call waits for
+  int fileno() const noexcept;    // descriptor of the underlying socket, -1 if none
+  Want want() const noexcept;     // direction the last would-block call waits for
   bool pending() const noexcept;  // decrypted bytes are buffered (readable without I/O)
   // ussl's poll: POLLNVAL when closed or failed; POLLIN at once when data is
   // buffered; during a handshake the needed direction is asked of the socket
@@ -156,7 +156,7 @@ public:
   // Client: the session to resume later, serialized (nullopt before the
   // handshake). Under TLS 1.3 it can resume only once a ticket arrived.
   std::optional<std::string> session() const;
-  bool session_ticket_received() const noexcept;   // client: a ticket arrived
+  bool session_ticket_received() const noexcept;                    // client: a ticket arrived
   const std::vector<CertificateInfo>& peer_chain() const noexcept;  // leaf first
   const VerifyResult& verify_result() const noexcept;
   // The sticky error, if a fatal one happened.
@@ -167,7 +167,7 @@ public:
 
   struct Impl;
 
-private:
+ private:
   explicit SslSocket(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Context;

@@ -53,8 +53,8 @@ short FdTransport::wait(short events, std::chrono::milliseconds timeout) {
   for (;;) {
     int ms = -1;
     if (timeout.count() >= 0) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       ms = static_cast<int>(std::max<long long>(0, left.count()));
     }
     const int r = ::poll(&p, 1, ms);
@@ -118,8 +118,7 @@ std::pair<std::unique_ptr<MemoryTransport>, std::unique_ptr<MemoryTransport>> ma
   return {std::make_unique<MemoryTransport>(shared, 0), std::make_unique<MemoryTransport>(shared, 1)};
 }
 
-MemoryTransport::MemoryTransport(std::shared_ptr<Shared> shared, int side)
-    : shared_(std::move(shared)), side_(side) {}
+MemoryTransport::MemoryTransport(std::shared_ptr<Shared> shared, int side) : shared_(std::move(shared)), side_(side) {}
 
 MemoryTransport::~MemoryTransport() { close(); }
 

@@ -32,7 +32,7 @@ struct IoResult {
 };
 
 class Transport {
-public:
+ public:
   virtual ~Transport() = default;
   virtual IoResult recv(std::span<std::byte> buffer) = 0;
   virtual IoResult send(std::span<const std::byte> data) = 0;
@@ -54,7 +54,7 @@ public:
 // A connected stream socket. Owns the descriptor from construction on and
 // closes it in close() or the destructor.
 class FdTransport final : public Transport {
-public:
+ public:
   explicit FdTransport(int fd);
   ~FdTransport() override;
   FdTransport(const FdTransport&) = delete;
@@ -71,7 +71,7 @@ public:
   void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
 
-private:
+ private:
   IoResult wait_for_blocking(bool want_read);
   int fd_;
   std::optional<std::chrono::milliseconds> timeout_;
@@ -85,7 +85,7 @@ class MemoryTransport;
 std::pair<std::unique_ptr<MemoryTransport>, std::unique_ptr<MemoryTransport>> make_memory_pipe();
 
 class MemoryTransport final : public Transport {
-public:
+ public:
   struct Shared;
   MemoryTransport(std::shared_ptr<Shared> shared, int side);
   ~MemoryTransport() override;
@@ -107,7 +107,7 @@ public:
   // Bytes this end has sent / received so far.
   std::size_t bytes_sent() const noexcept;
 
-private:
+ private:
   std::shared_ptr<Shared> shared_;
   int side_;
   bool blocking_ = true;

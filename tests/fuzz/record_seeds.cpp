@@ -13,7 +13,7 @@ using namespace ussl;
 
 // Forwards to another transport and keeps a copy of every byte sent.
 class RecordingTransport final : public Transport {
-public:
+ public:
   RecordingTransport(std::unique_ptr<Transport> inner, std::string* sent) : inner_(std::move(inner)), sent_(sent) {}
   IoResult recv(std::span<std::byte> b) override { return inner_->recv(b); }
   IoResult send(std::span<const std::byte> d) override {
@@ -29,7 +29,7 @@ public:
   void set_timeout(std::optional<std::chrono::milliseconds> t) override { inner_->set_timeout(t); }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return inner_->timeout(); }
 
-private:
+ private:
   std::unique_ptr<Transport> inner_;
   std::string* sent_;
 };

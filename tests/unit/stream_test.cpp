@@ -29,8 +29,9 @@ Connected connect_pair(std::optional<TlsVersion> max = std::nullopt) {
   Options co = client_options();
   co.max_version = max;
   auto client_ctx = Context::create(co);
-  auto server = std::async(std::launch::async,
-                           [&, t = std::move(st)]() mutable { return server_ctx->wrap(std::move(t), std::nullopt, true); });
+  auto server = std::async(std::launch::async, [&, t = std::move(st)]() mutable {
+    return server_ctx->wrap(std::move(t), std::nullopt, true);
+  });
   c.client = client_ctx->wrap(std::move(ct), std::string("localhost"), true);
   c.server = server.get();
   return c;
