@@ -1,0 +1,35 @@
+// ussl-client: connect, wrap, handshake, send, read, report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/cli.hpp"
+
+namespace ussl::apps {
+
+struct ClientConfig {
+  CommonFlags common;
+  TlsFlags tls;
+  std::string host;
+  int port = 443;
+  std::string server_hostname;  // empty: derived from host
+  bool no_server_hostname = false;
+  std::string send_text;
+  std::string send_file;
+  bool use_stdin = false;
+  std::uint64_t read_bytes = 0;  // 0: not limited
+  int read_timeout_ms = -1;      // -1: the default for the situation
+  int connect_timeout_ms = 10000;
+  int timeout_ms = 30000;  // 0: no limit
+  bool show_certs = false;
+};
+
+// Runs one client connection and prints its report; returns the exit code.
+int run_client(const ClientConfig& config);
+
+// Prints the report of a command line that did not parse (JSON mode only:
+// exactly one object on stdout, error kind "usage").
+void print_client_usage_error(const std::string& message);
+
+}  // namespace ussl::apps

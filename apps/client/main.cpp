@@ -1,0 +1,64 @@
+// ussl-client: parse the command line, run, exit with the documented code.
+#include <csignal>
+#include <limits>
+
+#include "client/client.hpp"
+#include "common/logging.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ussl::apps;
+  ClientConfig c;
+  CLI::App app{
+      "Connect to a TLS server with MicroPython ussl.wrap_socket semantics and report what the handshake "
+      "found.",
+      "ussl-client"};
+  app.get_formatter()->column_width(36);
+  add_common_flags(app, c.common, "ussl-client");
+  app.add_option("--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal.")->required();
+  app.add_option("--port", c.port, "Connect to this TCP port.")
+      ->type_name("PORT")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  auto* name = app.add_option("--server-hostname", c.server_hostname,
+                              "Send NAME as SNI and verify the certificate against it (default: HOST when it is "
+                              "a DNS name, none for an IP literal).")
+                   ->type_name("NAME");
+  app.add_flag("--no-server-hostname", c.no_server_hostname,
+               "Send no SNI and check no name (the chain is still verified).")
+      ->excludes(name);
+  add_tls_flags(app, c.tls, /*server=*/false);
+  auto* send = app.add_option("--send", c.send_text, "Send TEXT after the handshake.")->type_name("TEXT");
+  auto* send_file =
+      app.add_option("--send-file", c.send_file, "Send the contents of PATH after the handshake.")->type_name("PATH");
+  auto* use_stdin = app.add_flag("--stdin", c.use_stdin,
+                                 "Read stdin to EOF before connecting and send it (stdin is never read otherwise).");
+  send->excludes(send_file, use_stdin);
+  send_file->excludes(use_stdin);
+  app.add_option("--read-bytes", c.read_bytes, "Stop reading after N bytes; wait for them up to --timeout.")
+      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()))
+      ->type_name("N");
+  app.add_option("--read-timeout", c.read_timeout_ms,
+                 "Stop reading after MS milliseconds without data (default: 200 when nothing was sent, 1000 after "
+                 "sending, none with --read-bytes).")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()))
+      ->type_name("MS");
+  app.add_option("--connect-timeout", c.connect_timeout_ms, "Give up connecting after MS milliseconds.")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->type_name("MS")
+      ->capture_default_str();
+  app.add_option("--timeout", c.timeout_ms, "Bound the whole run to MS milliseconds (0: no limit).")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()))
+      ->type_name("MS")
+      ->capture_default_str();
+  app.add_flag("--show-certs", c.show_certs, "Show the certificate chain the server sent, as PEM.");
+
+  const bool json = argv_has(argc, argv, "--json");
+  if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {
+        if (json) print_client_usage_error(message);
+      })) {
+    return *code;
+  }
+  setup_logging("ussl-client", c.common.verbosity, c.common.quiet);
+  std::signal(SIGPIPE, SIG_IGN);
+  return run_client(c);
+}
