@@ -15,6 +15,7 @@ struct KindExit {
 constexpr std::array kKindExits = {
     KindExit{ErrorKind::resolve_failed, kExitConnectFailed, kExitConnectFailed},
     KindExit{ErrorKind::connection_refused, kExitConnectFailed, kExitConnectFailed},
+    KindExit{ErrorKind::connect_failed, kExitConnectFailed, kExitConnectFailed},
     KindExit{ErrorKind::connect_timeout, kExitConnectFailed, kExitConnectFailed},
     KindExit{ErrorKind::connection_reset, kExitHandshakeFailed, kExitIoError},
     KindExit{ErrorKind::truncated_eof, kExitHandshakeFailed, kExitIoError},

@@ -132,7 +132,8 @@ Connection connect_tcp(const std::string& host, std::uint16_t port, Deadline dea
     }
     if (err == ETIMEDOUT && expired(deadline))
       throw Error(ErrorKind::connect_timeout, "connect to " + to_string(peer) + " timed out");
-    last = Error(ErrorKind::connection_refused, "connect to " + to_string(peer) + ": " + std::strerror(err));
+    last = Error(err == ECONNREFUSED ? ErrorKind::connection_refused : ErrorKind::connect_failed,
+                 "connect to " + to_string(peer) + ": " + std::strerror(err));
     spdlog::debug("{}", last->message());
   }
   if (last) throw *last;

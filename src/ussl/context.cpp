@@ -385,6 +385,7 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     wolfSSL_CTX_set_verify(ctx, mode, verify_callback);
   }
   if (server) wolfSSL_CTX_set_servername_callback(ctx, servername_callback);
+  if (server && !options.certfile) wolfSSL_CTX_set_cert_cb(ctx, cert_setup_callback, nullptr);
 
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
 }

@@ -34,6 +34,7 @@ constexpr std::array kKinds = {
     KindInfo{ErrorKind::usage, "usage", EINVAL, "invalid option or call"},
     KindInfo{ErrorKind::closed, "closed", EBADF, "socket is closed"},
     KindInfo{ErrorKind::internal, "internal", EIO, "internal error"},
+    KindInfo{ErrorKind::connect_failed, "connect_failed", EHOSTUNREACH, "connect failed"},
 };
 
 const KindInfo* find(ErrorKind kind) noexcept {

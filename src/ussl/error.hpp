@@ -28,6 +28,7 @@ enum class ErrorKind {
   usage,
   closed,
   internal,
+  connect_failed,  // connect failed other than refused or timed out (unreachable, ...)
 };
 
 // The stable snake_case name of a kind ("cert_expired").

@@ -34,6 +34,7 @@ std::string wolfssl_error_text(int code);
 // Callbacks registered on the WOLFSSL_CTX (defined in socket.cpp).
 int verify_callback(int preverify, WOLFSSL_X509_STORE_CTX* store);
 int servername_callback(WOLFSSL* ssl, int* alert, void* arg);
+int cert_setup_callback(WOLFSSL* ssl, void* arg);
 #ifdef HAVE_SECRET_CALLBACK
 void keylog_callback(const WOLFSSL* ssl, const char* line);
 #endif

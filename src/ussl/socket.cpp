@@ -46,10 +46,12 @@ struct SslSocket::Impl {
   std::optional<IoResult> io_failure;  // first fatal transport result
   Want want = Want::nothing;
   bool closed = false;
-  bool eof = false;       // close_notify received
-  bool ticket = false;    // client: a session ticket arrived
-  std::string alpn_list;  // comma-separated, kept alive for wolfSSL
-  std::string stalled;    // a record wolfSSL must finish sending
+  bool eof = false;                    // close_notify received
+  bool ticket = false;                 // client: a session ticket arrived
+  bool sni_certificate = false;        // server: a certificate was chosen by SNI
+  std::optional<Error> setup_failure;  // server: why no certificate could be chosen
+  std::string alpn_list;               // comma-separated, kept alive for wolfSSL
+  std::string stalled;                 // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
 
@@ -229,12 +231,27 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
       *alert = 80;  // internal_error
       return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
     }
+    s->sni_certificate = true;
     return 0;
   }
   if (!impl.options.certfile) {
+    s->setup_failure = Error(ErrorKind::protocol_error, "client asked for server name '" + std::string(name) +
+                                                            "', which has no certificate (and there is no default)");
     *alert = 112;  // unrecognized_name: no default certificate to fall back on
     return 2;
   }
+  return 0;
+}
+
+// Runs after the ClientHello is parsed: a server with only SNI certificates
+// refuses a client that named no server, with an alert rather than a
+// wolfSSL-internal "no certificate" error.
+int cert_setup_callback(WOLFSSL* ssl, void*) {
+  auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
+  if (s == nullptr || s->ctx->options.certfile || s->sni_certificate) return 1;
+  if (!s->setup_failure)
+    s->setup_failure = Error(ErrorKind::protocol_error,
+                             "client sent no SNI and there is no default certificate (only SNI certificates)");
   return 0;
 }
 
@@ -287,6 +304,7 @@ int SslSocket::Impl::call(const std::function<int()>& op, bool handshake) {
 
 Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
   const char* phase = handshake ? " during the handshake" : "";
+  if (setup_failure && handshake) return Error(setup_failure->kind(), setup_failure->message(), err);
   if (verify.failure && verify.enforced && handshake)
     return Error(*verify.failure, verify.reason, verify.wolfssl_code ? verify.wolfssl_code : err);
   WOLFSSL_ALERT_HISTORY history{};
@@ -313,8 +331,10 @@ Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
   if (err == WOLFSSL_ERROR_ZERO_RETURN)
     return Error(ErrorKind::protocol_error, "peer sent close_notify during the handshake", err);
   if (err == NO_PEER_CERT || (server && handshake && verify.mode == CertReqs::required && !verify.performed &&
-                              (err == VERIFY_CERT_ERROR || err == NO_PEER_VERIFY)))
+                              (err == VERIFY_CERT_ERROR || err == NO_PEER_VERIFY))) {
+    record_failure(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", 0, err);
     return Error(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", err);
+  }
   std::string text = wolfssl_error_text(err);
   if (history.last_tx.code > 0 || (history.last_tx.level == 2))
     text += "; sent alert " + alert_name(history.last_tx.code);
@@ -350,7 +370,6 @@ void SslSocket::Impl::complete_handshake_blocking(const char* trigger) {
 
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
-  if (!server && hostname && !is_ip_literal(*hostname)) sni = *hostname;
   if (raw_chain.empty()) {
     if (WOLFSSL_X509_CHAIN* peer = wolfSSL_get_peer_chain(ssl.get())) {
       for (int i = 0; i < wolfSSL_get_chain_count(peer); ++i) {
@@ -434,6 +453,7 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
     if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, server_hostname->data(),
                        static_cast<unsigned short>(server_hostname->size())) != WOLFSSL_SUCCESS)
       throw Error(ErrorKind::usage, "server_hostname '" + *server_hostname + "' cannot be sent as SNI");
+    impl->sni = server_hostname;  // what the client sends, known before the handshake
   }
   if (!impl_->options.alpn.empty()) {
     for (const auto& proto : impl_->options.alpn) impl->alpn_list += (impl->alpn_list.empty() ? "" : ",") + proto;

@@ -42,7 +42,7 @@ HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
-    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal"
+    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed"
 }
 
 

@@ -372,3 +372,63 @@ TEST(ServerVerify, RequiredRejectsAMissingClientCertificateDuringATls12Handshake
 
 }  // namespace
 }  // namespace ussl::test
+
+namespace ussl::test {
+namespace {
+
+Options sni_only_server() {
+  Options o;
+  o.server_side = true;
+  o.sni_certificates.push_back({"a.wild.ussl.test", cert("wildcard-chain.pem"), cert("wildcard.key")});
+  return o;
+}
+
+TEST(Sni, ServerWithOnlySniCertificatesRefusesAClientWithoutSniWithAnAlert) {
+  Pair p = handshake(client_options(CertReqs::none, "127.0.0.1"), sni_only_server());
+  ASSERT_TRUE(p.server.error);
+  EXPECT_EQ(p.server.error->kind(), ErrorKind::protocol_error);
+  EXPECT_NE(p.server.error->message().find("no SNI"), std::string::npos) << p.server.error->what();
+  ASSERT_TRUE(p.client.error);
+  EXPECT_EQ(p.client.error->kind(), ErrorKind::alert_received) << p.client.error->what();
+}
+
+TEST(Sni, ServerWithOnlySniCertificatesRefusesAnUnknownNameWithUnrecognizedName) {
+  Pair p = handshake(client_options(CertReqs::none, "other.example"), sni_only_server());
+  ASSERT_TRUE(p.server.error);
+  EXPECT_NE(p.server.error->message().find("other.example"), std::string::npos) << p.server.error->what();
+  ASSERT_TRUE(p.client.error);
+  EXPECT_EQ(p.client.error->kind(), ErrorKind::alert_received) << p.client.error->what();
+  EXPECT_EQ(p.client.error->alert(), 112) << "unrecognized_name";
+}
+
+TEST(Sni, ClientReportsTheSniItSentEvenWhenTheHandshakeFails) {
+  auto [ct, st] = make_memory_pipe();
+  Options o = client_options(CertReqs::required, "server.ussl.test");
+  o.do_handshake = false;
+  auto client = wrap_socket(std::move(ct), o);
+  EXPECT_EQ(client->sni(), "server.ussl.test");
+}
+
+TEST(ServerVerify, MissingTls13ClientCertificateIsRecordedInTheVerifyResult) {
+  Options server = server_options();
+  server.cert_reqs = CertReqs::required;
+  server.ca_certs = cert("root-ca.pem");
+  auto [ct, st] = blocking_pipe();
+  auto server_side = std::async(std::launch::async, [&, t = std::move(st)]() mutable {
+    Options so = server;
+    so.do_handshake = false;
+    auto s = wrap_socket(std::move(t), so);
+    try {
+      s->do_handshake();
+    } catch (const Error&) {
+    }
+    return s->verify_result();
+  });
+  Side client = wrap_side(std::move(ct), client_options());
+  const VerifyResult v = server_side.get();
+  EXPECT_EQ(v.failure, ErrorKind::peer_cert_missing);
+  EXPECT_FALSE(v.verified());
+}
+
+}  // namespace
+}  // namespace ussl::test
