@@ -733,11 +733,22 @@ bool SslSocket::session_reused() const noexcept {
   return s.hs.done && s.ssl && wolfSSL_session_reused(s.ssl.get()) == 1;
 }
 
-bool SslSocket::session_ticket_received() const noexcept { return impl_->ticket; }
+bool SslSocket::session_ticket_received() const noexcept {
+  const Impl& s = *impl_;
+  if (s.ticket) return true;
+  // wolfSSL calls the ticket callback for TLS 1.2 only; under TLS 1.3 ask
+  // the session itself.
+  if (!s.hs.done || !s.ssl || s.server) return false;
+  WOLFSSL_SESSION* session = wolfSSL_get_session(s.ssl.get());
+  return session != nullptr && wolfSSL_SESSION_has_ticket(session) == 1;
+}
 
 std::optional<std::string> SslSocket::session() const {
   const Impl& s = *impl_;
   if (!s.hs.done || !s.ssl || s.server) return std::nullopt;
+  // A TLS 1.3 session resumes only through a ticket, which arrives after the
+  // handshake; before it there is nothing worth saving.
+  if (wolfSSL_version(s.ssl.get()) == TLS1_3_VERSION && !session_ticket_received()) return std::nullopt;
   std::unique_ptr<WOLFSSL_SESSION, SessionFree> session(wolfSSL_get1_session(s.ssl.get()));
   if (!session) return std::nullopt;
   const int len = wolfSSL_i2d_SSL_SESSION(session.get(), nullptr);

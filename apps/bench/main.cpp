@@ -1,0 +1,346 @@
+// ussl-bench: a TLS load generator on the ussl library. Opens connections at
+// a given concurrency for a given time or count (full or resumed
+// handshakes, optional echo payload) and reports handshakes/s, throughput and
+// latency percentiles. One epoll loop per thread, non-blocking sockets and
+// deferred handshakes: the ussl semantics exercised at scale.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "ussl/ussl.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 4433;
+  std::optional<std::string> server_hostname;
+  std::string cert_reqs = "none";
+  std::optional<std::string> ca_certs;
+  std::optional<std::string> certfile, keyfile;
+  int concurrency = 8;
+  int threads = 1;
+  double duration_s = 5;
+  long count = 0;  // 0: run for duration
+  bool resume = false;
+  std::size_t payload = 0;
+  std::optional<std::string> tls_version;
+  std::optional<std::string> ciphers;
+  bool json = false;
+};
+
+struct Stats {
+  long ok = 0;
+  long resumed = 0;
+  std::map<std::string, long> errors;
+  std::vector<double> latency_ms;  // connect start -> handshake (+ echo) done
+  std::uint64_t bytes = 0;
+};
+
+enum class Stage { connecting, handshaking, ticket, writing, reading };
+
+struct Slot {
+  int fd = -1;
+  std::unique_ptr<ussl::SslSocket> sock;
+  Stage stage = Stage::connecting;
+  Clock::time_point start;
+  std::size_t sent = 0, received = 0;
+};
+
+class Worker {
+ public:
+  Worker(const Config& cfg, std::shared_ptr<const ussl::Context> ctx, sockaddr_storage addr, socklen_t addr_len,
+         int slots, std::atomic<long>& budget, Clock::time_point end)
+      : cfg_(cfg), ctx_(std::move(ctx)), addr_(addr), addr_len_(addr_len), slots_(slots), budget_(budget), end_(end) {
+    payload_.assign(cfg.payload, 'p');
+  }
+
+  Stats run() {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    std::vector<Slot> slots(static_cast<std::size_t>(slots_));
+    for (auto& s : slots) start(s);
+    std::vector<epoll_event> events(64);
+    while (active_ > 0) {
+      const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+      for (int i = 0; i < n; ++i) step(*static_cast<Slot*>(events[static_cast<std::size_t>(i)].data.ptr));
+      // A connection stuck for 10 s is a failure, never a hang.
+      const auto now = Clock::now();
+      for (auto& s : slots) {
+        if (s.fd >= 0 && now - s.start > std::chrono::seconds(10)) finish(s, std::string("timeout"));
+      }
+    }
+    ::close(epoll_);
+    return std::move(stats_);
+  }
+
+ private:
+  bool take_budget() {
+    if (Clock::now() >= end_) return false;
+    if (cfg_.count > 0 && budget_.fetch_sub(1) <= 0) return false;
+    return true;
+  }
+
+  void start(Slot& s) {
+    if (!take_budget()) return;
+    s = Slot{};
+    s.start = Clock::now();
+    s.fd = ::socket(addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ++active_;
+    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr_), addr_len_) != 0 && errno != EINPROGRESS) {
+      finish(s, std::string("connect: ") + std::strerror(errno));
+      return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLOUT;
+    ev.data.ptr = &s;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, s.fd, &ev);
+  }
+
+  void rearm(Slot& s, ussl::Want want) {
+    epoll_event ev{};
+    ev.events = want == ussl::Want::write ? EPOLLOUT : EPOLLIN;
+    ev.data.ptr = &s;
+    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, s.fd, &ev);
+  }
+
+  void finish(Slot& s, std::optional<std::string> error) {
+    if (error) {
+      ++stats_.errors[*error];
+    } else {
+      ++stats_.ok;
+      if (s.sock->session_reused()) ++stats_.resumed;
+      stats_.latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s.start).count());
+      stats_.bytes += s.sent + s.received;
+      if (cfg_.resume && !session_) session_ = s.sock->session();
+    }
+    if (s.sock) {
+      s.sock->close();  // closes the descriptor too (epoll forgets it)
+    } else if (s.fd >= 0) {
+      ::close(s.fd);
+    }
+    s.sock.reset();
+    s.fd = -1;
+    --active_;
+    start(s);
+  }
+
+  void step(Slot& s) {
+    try {
+      if (s.stage == Stage::connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) return finish(s, std::string("connect: ") + std::strerror(err));
+        ussl::WrapArgs args;
+        args.server_hostname = cfg_.server_hostname;
+        args.do_handshake = false;
+        if (cfg_.resume) args.session = session_;
+        s.sock = ctx_->wrap(std::make_unique<ussl::FdTransport>(s.fd), args);
+        s.stage = Stage::handshaking;
+      }
+      if (s.stage == Stage::handshaking) {
+        if (!s.sock->do_handshake()) return rearm(s, s.sock->want());
+        // The first connection of a resuming run waits for its TLS 1.3 ticket.
+        s.stage = cfg_.resume && !session_ && s.sock->tls_version() == "TLSv1.3" ? Stage::ticket : Stage::writing;
+      }
+      if (s.stage == Stage::ticket) {
+        while (!s.sock->session_ticket_received()) {
+          auto r = s.sock->read(1);
+          if (!r && s.sock->session_ticket_received()) break;  // the read consumed the ticket
+          if (!r) return rearm(s, ussl::Want::read);
+          if (r->empty()) return finish(s, std::string("eof before the session ticket"));
+        }
+        s.stage = Stage::writing;
+      }
+      if (s.stage == Stage::writing && payload_.empty()) return finish(s, std::nullopt);
+      if (s.stage == Stage::writing) {
+        while (s.sent < payload_.size()) {
+          auto n = s.sock->write(std::string_view(payload_).substr(s.sent));
+          if (!n) return rearm(s, s.sock->want());
+          s.sent += *n;
+        }
+        s.stage = Stage::reading;
+      }
+      while (s.received < payload_.size()) {
+        auto r = s.sock->read(payload_.size() - s.received);
+        if (!r) return rearm(s, s.sock->want() == ussl::Want::nothing ? ussl::Want::read : s.sock->want());
+        if (r->empty()) return finish(s, std::string("eof before the echo completed"));
+        s.received += r->size();
+      }
+      finish(s, std::nullopt);
+    } catch (const ussl::Error& e) {
+      finish(s, std::string(ussl::error_kind_name(e.kind())));
+    }
+  }
+
+  const Config& cfg_;
+  std::shared_ptr<const ussl::Context> ctx_;
+  sockaddr_storage addr_;
+  socklen_t addr_len_;
+  int slots_;
+  std::atomic<long>& budget_;
+  Clock::time_point end_;
+  std::string payload_;
+  int epoll_ = -1;
+  int active_ = 0;
+  std::optional<std::string> session_;
+  Stats stats_;
+};
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config cfg;
+  CLI::App app{"Load-test a TLS server: handshakes/s, throughput and latency percentiles."};
+  app.add_option("--host", cfg.host, "Connect to this IPv4/IPv6 address or name.")->capture_default_str();
+  app.add_option("--port", cfg.port, "Connect to this TCP port.")->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--server-hostname", cfg.server_hostname, "Send this SNI and verify this name.");
+  app.add_option("--cert-reqs", cfg.cert_reqs, "Verify the server: none, optional, required.")
+      ->check(CLI::IsMember({"none", "optional", "required"}))
+      ->capture_default_str();
+  app.add_option("--ca-certs", cfg.ca_certs, "Trust anchors (PEM/DER file or directory).");
+  app.add_option("--certfile", cfg.certfile, "Client certificate.")->needs(app.add_option("--keyfile", cfg.keyfile));
+  app.add_option("--concurrency,-c", cfg.concurrency, "Keep this many connections in flight.")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--threads", cfg.threads, "Spread the connections over this many event loops.")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--duration", cfg.duration_s, "Run for this many seconds.")->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--count", cfg.count, "Stop after this many connections (0: run for --duration).")
+      ->check(CLI::Range(0L, 100000000L));
+  app.add_flag("--resume", cfg.resume, "Resume the first session in every later connection.");
+  app.add_option("--payload", cfg.payload, "Send this many bytes per connection and read them back (echo server).")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
+  app.add_option("--tls-version", cfg.tls_version, "Pin the protocol version: 1.2 or 1.3.")
+      ->check(CLI::IsMember({"1.2", "1.3"}));
+  app.add_option("--ciphers", cfg.ciphers, "wolfSSL cipher list.");
+  app.add_flag("--json", cfg.json, "Print one JSON object.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "ussl-bench: usage: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(cfg.host.c_str(), std::to_string(cfg.port).c_str(), &hints, &res) != 0 || res == nullptr) {
+    std::cerr << "ussl-bench: error: resolve_failed: cannot resolve '" << cfg.host << "'\n";
+    return 3;
+  }
+  sockaddr_storage addr{};
+  std::memcpy(&addr, res->ai_addr, res->ai_addrlen);
+  const socklen_t addr_len = res->ai_addrlen;
+  ::freeaddrinfo(res);
+
+  std::shared_ptr<const ussl::Context> ctx;
+  try {
+    ussl::Options o;
+    o.cert_reqs = cfg.cert_reqs == "required"   ? ussl::CertReqs::required
+                  : cfg.cert_reqs == "optional" ? ussl::CertReqs::optional
+                                                : ussl::CertReqs::none;
+    o.ca_certs = cfg.ca_certs;
+    o.certfile = cfg.certfile;
+    o.keyfile = cfg.keyfile;
+    o.ciphers = cfg.ciphers;
+    if (cfg.tls_version) {
+      const auto v = *cfg.tls_version == "1.2" ? ussl::TlsVersion::tls1_2 : ussl::TlsVersion::tls1_3;
+      o.min_version = v;
+      o.max_version = v;
+    }
+    ctx = ussl::Context::create(o);
+  } catch (const ussl::Error& e) {
+    std::cerr << "ussl-bench: error: " << e.what() << "\n";
+    return 2;
+  }
+
+  const auto begin = Clock::now();
+  const auto end =
+      cfg.count > 0
+          ? begin + std::chrono::hours(24)
+          : begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(cfg.duration_s));
+  std::atomic<long> budget{cfg.count};
+  const int threads = std::min(cfg.threads, cfg.concurrency);
+  std::vector<Stats> results(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    const int slots = cfg.concurrency / threads + (t < cfg.concurrency % threads ? 1 : 0);
+    pool.emplace_back([&, t, slots] {
+      Worker w(cfg, ctx, addr, addr_len, slots, budget, end);
+      results[static_cast<std::size_t>(t)] = w.run();
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
+
+  Stats total;
+  for (auto& r : results) {
+    total.ok += r.ok;
+    total.resumed += r.resumed;
+    total.bytes += r.bytes;
+    for (auto& [k, v] : r.errors) total.errors[k] += v;
+    total.latency_ms.insert(total.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
+  }
+  long failed = 0;
+  for (auto& [k, v] : total.errors) failed += v;
+  nlohmann::json report = {
+      {"schema", 1},
+      {"ok", failed == 0 && total.ok > 0},
+      {"connections", {{"ok", total.ok}, {"failed", failed}, {"resumed", total.resumed}}},
+      {"errors", total.errors},
+      {"wall_s", wall},
+      {"handshakes_per_s", static_cast<double>(total.ok) / wall},
+      {"throughput_mb_s", static_cast<double>(total.bytes) / wall / 1e6},
+      {"latency_ms",
+       {{"p50", percentile(total.latency_ms, 50)},
+        {"p90", percentile(total.latency_ms, 90)},
+        {"p99", percentile(total.latency_ms, 99)}}},
+      {"concurrency", cfg.concurrency},
+      {"threads", threads},
+      {"resume", cfg.resume},
+      {"payload", cfg.payload},
+  };
+  if (cfg.json) {
+    std::cout << report.dump() << "\n";
+  } else {
+    std::printf("connections  %ld ok, %ld failed, %ld resumed in %.2f s\n", total.ok, failed, total.resumed, wall);
+    std::printf("rate         %.1f handshakes/s, %.1f MB/s\n", report["handshakes_per_s"].get<double>(),
+                report["throughput_mb_s"].get<double>());
+    std::printf("latency      p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n", report["latency_ms"]["p50"].get<double>(),
+                report["latency_ms"]["p90"].get<double>(), report["latency_ms"]["p99"].get<double>());
+    for (auto& [k, v] : total.errors) std::printf("error        %s: %ld\n", k.c_str(), v);
+  }
+  return failed == 0 && total.ok > 0 ? 0 : 4;
+}
