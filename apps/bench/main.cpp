@@ -46,6 +46,7 @@ struct Config {
   std::size_t payload = 0;
   std::optional<std::string> tls_version;
   std::optional<std::string> ciphers;
+  std::optional<std::string> groups;
   bool json = false;
 };
 
@@ -244,6 +245,7 @@ int main(int argc, char** argv) {
   app.add_option("--tls-version", cfg.tls_version, "Pin the protocol version: 1.2 or 1.3.")
       ->check(CLI::IsMember({"1.2", "1.3"}));
   app.add_option("--ciphers", cfg.ciphers, "wolfSSL cipher list.");
+  app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519:P-256).");
   app.add_flag("--json", cfg.json, "Print one JSON object.");
   try {
     app.parse(argc, argv);
@@ -275,6 +277,7 @@ int main(int argc, char** argv) {
     o.certfile = cfg.certfile;
     o.keyfile = cfg.keyfile;
     o.ciphers = cfg.ciphers;
+    o.groups = cfg.groups;
     if (cfg.tls_version) {
       const auto v = *cfg.tls_version == "1.2" ? ussl::TlsVersion::tls1_2 : ussl::TlsVersion::tls1_3;
       o.min_version = v;

@@ -351,6 +351,11 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   if (options.ciphers && wolfSSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
 
+  if (options.groups) {
+    std::string list = *options.groups;
+    if (wolfSSL_CTX_set1_groups_list(ctx, list.data()) != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "unknown or unsupported key-exchange group in '" + *options.groups + "'");
+  }
   for (const auto& proto : options.alpn) {
     if (proto.empty() || proto.size() > 255 || proto.find(',') != std::string::npos)
       throw Error(ErrorKind::usage, "invalid ALPN protocol name '" + proto + "' (1-255 bytes, no commas)");

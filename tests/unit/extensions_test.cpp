@@ -163,3 +163,24 @@ TEST(Features, ListNamesTheCapabilitiesOfTheWolfsslInUse) {
 
 }  // namespace
 }  // namespace ussl::test
+
+namespace ussl::test {
+namespace {
+
+TEST(Groups, ClientKeyShareGroupIsConfigurableAndUnknownGroupsAreRefused) {
+  Options co = client_options();
+  co.groups = "X25519";
+  Pair p = handshake(co, server_options());
+  ASSERT_FALSE(p.client.error) << p.client.error->what();
+  Options bad = client_options();
+  bad.groups = "NOT-A-GROUP";
+  try {
+    Context::create(bad);
+    FAIL() << "unknown group accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::usage);
+  }
+}
+
+}  // namespace
+}  // namespace ussl::test
