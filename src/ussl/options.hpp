@@ -42,6 +42,9 @@ struct Options {
   std::optional<TlsVersion> max_version;         // default TLS 1.3
   std::vector<SniCertificate> sni_certificates;  // server only
   std::optional<std::string> ciphers;            // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
+  // Key-exchange groups in preference order, OpenSSL spelling ("X25519:P-256");
+  // a client sends its key share for the first.
+  std::optional<std::string> groups;
   // ALPN protocols in preference order. A client offers them and accepts a
   // server that picks none; a server picks from them and refuses a client
   // that offers only others (no_application_protocol).
