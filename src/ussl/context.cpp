@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <sstream>
 
 #include "internal.hpp"
 
@@ -352,9 +353,30 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
 
   if (options.groups) {
-    std::string list = *options.groups;
-    if (wolfSSL_CTX_set1_groups_list(ctx, list.data()) != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::usage, "unknown or unsupported key-exchange group in '" + *options.groups + "'");
+    // wolfSSL_CTX_set1_groups_list knows few spellings; map names ourselves.
+    static const std::pair<std::string_view, int> kGroups[] = {
+        {"x25519", WOLFSSL_ECC_X25519},       {"x448", WOLFSSL_ECC_X448},
+        {"p-256", WOLFSSL_ECC_SECP256R1},     {"prime256v1", WOLFSSL_ECC_SECP256R1},
+        {"secp256r1", WOLFSSL_ECC_SECP256R1}, {"p-384", WOLFSSL_ECC_SECP384R1},
+        {"secp384r1", WOLFSSL_ECC_SECP384R1}, {"p-521", WOLFSSL_ECC_SECP521R1},
+        {"secp521r1", WOLFSSL_ECC_SECP521R1}, {"ffdhe2048", WOLFSSL_FFDHE_2048},
+        {"ffdhe3072", WOLFSSL_FFDHE_3072},
+    };
+    std::vector<int> ids;
+    std::string name;
+    std::istringstream in(*options.groups);
+    while (std::getline(in, name, ':')) {
+      std::string lower;
+      for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      const auto* found =
+          std::find_if(std::begin(kGroups), std::end(kGroups), [&](const auto& g) { return g.first == lower; });
+      if (found == std::end(kGroups))
+        throw Error(ErrorKind::usage, "unknown key-exchange group '" + name +
+                                          "' (known: X25519, X448, P-256, P-384, P-521, ffdhe2048, ffdhe3072)");
+      ids.push_back(found->second);
+    }
+    if (ids.empty() || wolfSSL_CTX_set_groups(ctx, ids.data(), static_cast<int>(ids.size())) != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "this wolfSSL cannot use the key-exchange groups '" + *options.groups + "'");
   }
   for (const auto& proto : options.alpn) {
     if (proto.empty() || proto.size() > 255 || proto.find(',') != std::string::npos)
