@@ -146,15 +146,17 @@ KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
                                                             WOLFSSL_FILETYPE_PEM)
           : wolfSSL_CTX_use_certificate_buffer(scratch.get(), bytes(pair.cert), size(pair.cert), WOLFSSL_FILETYPE_ASN1);
   if (cert_rc != WOLFSSL_SUCCESS)
-    throw Error(ErrorKind::bad_file,
-                "certfile '" + certfile + "': no valid certificate found (" + wolfssl_error_text(cert_rc) + ")",
-                cert_rc);
+    throw Error(
+        ErrorKind::bad_file,
+        "certfile '" + certfile + "': no valid certificate found (wolfSSL: " + wolfssl_error_text(cert_rc) + ")",
+        cert_rc);
   CtxPtr key_only(wolfSSL_CTX_new(wolfSSLv23_server_method()));
   const int key_rc =
       wolfSSL_CTX_use_PrivateKey_buffer(key_only.get(), bytes(pair.key), size(pair.key), pair.key_format);
   if (key_rc != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::bad_file,
-                "keyfile '" + keyfile + "': no valid private key found (" + wolfssl_error_text(key_rc) + ")", key_rc);
+                "keyfile '" + keyfile + "': no valid private key found (wolfSSL: " + wolfssl_error_text(key_rc) + ")",
+                key_rc);
   const int pair_rc =
       wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
   if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS ||
@@ -182,7 +184,7 @@ int load_ca_file(WOLFSSL_CTX* ctx, const std::string& path, const std::string& d
     const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(data), size(data), WOLFSSL_FILETYPE_ASN1);
     if (rc != WOLFSSL_SUCCESS)
       throw Error(ErrorKind::bad_file,
-                  "ca_certs '" + path + "': not a valid DER certificate (" + wolfssl_error_text(rc) + ")", rc);
+                  "ca_certs '" + path + "': not a valid DER certificate (wolfSSL: " + wolfssl_error_text(rc) + ")", rc);
     return 1;
   }
   const auto blocks = pem_certificates(data);
@@ -193,8 +195,8 @@ int load_ca_file(WOLFSSL_CTX* ctx, const std::string& path, const std::string& d
     const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(block), size(block), WOLFSSL_FILETYPE_PEM);
     if (rc != WOLFSSL_SUCCESS)
       throw Error(ErrorKind::bad_file,
-                  "ca_certs '" + path + "': certificate #" + std::to_string(index) + " is malformed (" +
-                      wolfssl_error_text(rc) + ")",
+                  "ca_certs '" + path + "': certificate #" + std::to_string(index) +
+                      " is malformed (wolfSSL: " + wolfssl_error_text(rc) + ")",
                   rc);
   }
   return index;
