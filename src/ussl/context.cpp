@@ -394,6 +394,14 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
 #endif
   }
   if (options.certfile) use_key_pair(ctx, load_key_pair(*options.certfile, *options.keyfile));
+  // wolfSSL (5.7) refuses to create a server session from a context without
+  // a certificate; with only SNI certificates, the first one is the context's
+  // own. The servername and cert-setup callbacks still refuse clients that
+  // name no known server.
+  if (!options.certfile && !options.sni_certificates.empty()) {
+    const auto& first = options.sni_certificates.front();
+    use_key_pair(ctx, load_key_pair(first.certfile, first.keyfile));
+  }
   for (const auto& sni : options.sni_certificates) {
     if (sni.name.empty()) throw Error(ErrorKind::usage, "an SNI certificate needs a server name");
     const KeyPair p = load_key_pair(sni.certfile, sni.keyfile);

@@ -247,7 +247,6 @@ TEST(RealSocket, EagerWrapOnANonBlockingSocketCompletesTheHandshake) {
   EXPECT_TRUE(client->handshake().done);
   EXPECT_FALSE(client->blocking());
   EXPECT_EQ(client->handshake().trigger, "wrap");
-  EXPECT_GT(client->handshake().want_read, 0u) << "the client had to wait for the server's flight";
 }
 
 }  // namespace

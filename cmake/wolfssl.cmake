@@ -1,0 +1,269 @@
+# wolfSSL for ussl, as the target ussl::wolfssl.
+#
+#   USSL_WOLFSSL=system  Debian's libwolfssl through pkg-config (for packagers).
+#   USSL_WOLFSSL=tuned   wolfSSL compiled from Debian's own source package with
+#                        the x86-64 assembly and only the features ussl uses,
+#                        linked statically. See docs/wolfssl-build.md.
+#
+# The tuned library is built at configure time, once, into a prefix under
+# USSL_CACHE_DIR named after the Debian version and a hash of everything that
+# shapes the build (flags, compiler). Every build directory reuses it, and
+# cleaning a build directory cannot delete it. Nothing is downloaded here: the
+# source comes from scripts/fetch-wolfssl-source.sh.
+#
+# This file is also the build script itself: the configure step runs it as
+# `cmake -P cmake/wolfssl.cmake` ("Script mode" below), which holds a lock on
+# the prefix so that concurrent configures build it once.
+
+# Bump when the build procedure changes in a way the flags do not show.
+set(_ussl_wolfssl_recipe 2)
+
+# Everything ussl needs from wolfSSL, and the speed-ups; docs/wolfssl-build.md
+# says why each one is here.
+set(_ussl_wolfssl_configure_args
+  --disable-shared --enable-static --with-pic
+  --disable-examples --disable-crypttests
+  # x86-64 assembly: AES-NI/PCLMUL/AVX for AES-GCM, AVX/AVX2/SHA-NI for SHA-2,
+  # ChaCha20 and Poly1305, SP maths with BMI2/ADX for RSA, P-256/384/521.
+  # Every asm path is chosen at run time from CPUID, with a C fallback.
+  --enable-intelasm --enable-aesni --enable-sp=yes --enable-sp-asm
+  # Protocol: TLS 1.2 and 1.3 only.
+  --enable-tls13 --enable-tlsv12 --disable-oldtls --disable-dtls
+  --enable-sni --enable-alpn --enable-session-ticket --enable-earlydata
+  --enable-supportedcurves --enable-extended-master
+  # Algorithms beyond the defaults that peers use.
+  --enable-curve25519 --enable-ed25519 --enable-rsapss
+  # The OpenSSL-compatible API the library uses: X509 parsing, EVP, protocol
+  # version limits, the servername callback, X509_STORE_CTX in the verify
+  # callback (opensslextra); wolfSSL_get_servername and
+  # wolfSSL_d2i_AutoPrivateKey exist only with opensslall, which also gives
+  # the OpenSSL-style error codes of Debian's build. The peer chain
+  # (sessioncerts) and alternative chains, as in Debian's build. No OCSP,
+  # which opensslall would otherwise switch on.
+  --enable-opensslextra --enable-opensslall --enable-sessioncerts --enable-altcertchains
+  --disable-ocsp
+)
+# Defines without a configure switch of their own. They land in options.h.
+set(_ussl_wolfssl_cppflags
+  -DHAVE_SECRET_CALLBACK         # wolfSSL_set_tls13_secret_cb: ussl writes keylog itself
+  -DWOLFSSL_ALWAYS_KEEP_SNI      # the server can still read the SNI after the handshake
+  -DWOLFSSL_ALWAYS_VERIFY_CB     # the verify callback runs on success too
+  -DWOLFSSL_VERIFY_CB_ALL_CERTS  # ... and for every certificate of the chain
+  -DKEEP_PEER_CERT
+  # As in Debian's build, whose behaviour ussl is written against: a new
+  # WOLFSSL_CTX verifies nothing until told to (so loading a CA bundle that
+  # holds an expired root works), the verify callback sees X509_V_ERR_* codes,
+  # reads retry past non-application records, and handshake messages of one
+  # flight go out in one write.
+  -DOPENSSL_COMPATIBLE_DEFAULTS
+  # Accept certificates whose serial number is 0, as wolfSSL 5.5 did: nine
+  # roots of Debian's CA bundle have one (Go Daddy G2, Starfield G2, ...).
+  # The switch is upstream's (wolfSSL 5.7.4); 5.7.2 gets it from the one-line
+  # backport in "Script mode" below.
+  -DWOLFSSL_ASN_ALLOW_0_SERIAL
+)
+set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2 -fcf-protection)
+
+# ---------------------------------------------------------------------------
+# Script mode: build and install one prefix. Called from the configure step.
+if(CMAKE_SCRIPT_MODE_FILE)
+  foreach(var SOURCE_DIR PREFIX WORK_DIR CC MAKE AUTORECONF VERSION)
+    if(NOT DEFINED USSL_WOLFSSL_${var})
+      message(FATAL_ERROR "wolfssl.cmake in script mode needs -DUSSL_WOLFSSL_${var}=...")
+    endif()
+  endforeach()
+  set(prefix "${USSL_WOLFSSL_PREFIX}")
+  get_filename_component(parent "${prefix}" DIRECTORY)
+  file(MAKE_DIRECTORY "${parent}")
+  file(LOCK "${prefix}.lock" GUARD PROCESS TIMEOUT 3600)
+  if(EXISTS "${prefix}/lib/libwolfssl.a" AND EXISTS "${prefix}/ussl-wolfssl.txt")
+    return()  # another configure built it while we waited for the lock
+  endif()
+
+  string(TIMESTAMP started "%s")
+  set(work "${USSL_WOLFSSL_WORK_DIR}")
+  set(src "${work}/src")
+  set(stage "${prefix}.stage")
+  file(REMOVE_RECURSE "${work}" "${stage}")
+  file(MAKE_DIRECTORY "${work}")
+  # Build in a copy: autoreconf writes into the tree, and the fetched source
+  # stays as Debian shipped it.
+  message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: copying the source to ${src}")
+  file(COPY "${USSL_WOLFSSL_SOURCE_DIR}/" DESTINATION "${src}" PATTERN ".pc" EXCLUDE)
+
+  # Backport upstream's WOLFSSL_ASN_ALLOW_0_SERIAL switch (wolfSSL PR 7893,
+  # released in 5.7.4) to sources that reject a zero serial without it.
+  # wolfSSL 5.5 has no such check; newer sources have the switch.
+  file(READ "${src}/wolfcrypt/src/asn.c" asn)
+  if(asn MATCHES "Error serial number of 0" AND NOT asn MATCHES "WOLFSSL_ASN_ALLOW_0_SERIAL")
+    set(guard "#if !defined(WOLFSSL_NO_ASN_STRICT) && !defined(WOLFSSL_PYTHON)\n")
+    string(REPLACE "${guard}" "" rest "${asn}")
+    string(LENGTH "${asn}" len_all)
+    string(LENGTH "${rest}" len_rest)
+    string(LENGTH "${guard}" len_guard)
+    math(EXPR count "(${len_all} - ${len_rest}) / ${len_guard}")
+    if(NOT count EQUAL 1)
+      message(FATAL_ERROR "wolfSSL ${USSL_WOLFSSL_VERSION}: cannot backport WOLFSSL_ASN_ALLOW_0_SERIAL: "
+                          "the serial-number guard in wolfcrypt/src/asn.c appears ${count} times, not once")
+    endif()
+    string(REPLACE "${guard}"
+           "#if !defined(WOLFSSL_NO_ASN_STRICT) && !defined(WOLFSSL_PYTHON) && !defined(WOLFSSL_ASN_ALLOW_0_SERIAL)\n"
+           asn "${asn}")
+    file(WRITE "${src}/wolfcrypt/src/asn.c" "${asn}")
+    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: backported WOLFSSL_ASN_ALLOW_0_SERIAL")
+  endif()
+
+  function(_ussl_wolfssl_step name)
+    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: ${name} (log: ${work}/${name}.log)")
+    execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${src}" RESULT_VARIABLE rc
+                    OUTPUT_FILE "${work}/${name}.log" ERROR_FILE "${work}/${name}.log")
+    if(NOT rc EQUAL 0)
+      set(log "")
+      if(EXISTS "${work}/${name}.log")
+        file(READ "${work}/${name}.log" log)
+      endif()
+      string(LENGTH "${log}" len)
+      if(len GREATER 4000)
+        math(EXPR from "${len} - 4000")
+        string(SUBSTRING "${log}" ${from} -1 log)
+      endif()
+      message(FATAL_ERROR "wolfSSL ${name} failed (${rc}); end of ${work}/${name}.log:\n${log}")
+    endif()
+  endfunction()
+
+  cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+  string(REPLACE ";" " " cppflags "${_ussl_wolfssl_cppflags}")
+  string(REPLACE ";" " " cflags "${_ussl_wolfssl_cflags}")
+  _ussl_wolfssl_step(autoreconf "${USSL_WOLFSSL_AUTORECONF}" -fi)
+  _ussl_wolfssl_step(configure ./configure --prefix=${prefix} ${_ussl_wolfssl_configure_args}
+                     ${USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS}
+                     "CC=${USSL_WOLFSSL_CC}" "CPPFLAGS=${cppflags}" "CFLAGS=${cflags}")
+  _ussl_wolfssl_step(make "${USSL_WOLFSSL_MAKE}" -j${jobs})
+  _ussl_wolfssl_step(install "${USSL_WOLFSSL_MAKE}" install "DESTDIR=${stage}")
+
+  # Publish the prefix in one rename, so a prefix that exists is complete.
+  string(TIMESTAMP finished "%s")
+  math(EXPR seconds "${finished} - ${started}")
+  string(REPLACE ";" " " args "${_ussl_wolfssl_configure_args};${USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS}")
+  file(WRITE "${stage}${prefix}/ussl-wolfssl.txt"
+       "wolfSSL ${USSL_WOLFSSL_VERSION}, built by ussl's cmake/wolfssl.cmake (recipe ${_ussl_wolfssl_recipe})\n"
+       "source: ${USSL_WOLFSSL_SOURCE_DIR}\n"
+       "configure ${args}\n"
+       "CC=${USSL_WOLFSSL_CC}\nCPPFLAGS=${cppflags}\nCFLAGS=${cflags}\n"
+       "build time: ${seconds} s with ${jobs} jobs\n")
+  file(RENAME "${stage}${prefix}" "${prefix}")
+  file(REMOVE_RECURSE "${stage}" "${work}")
+  message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: built in ${seconds} s, installed in ${prefix}")
+  return()
+endif()
+
+# ---------------------------------------------------------------------------
+# Project mode: define ussl::wolfssl.
+include_guard(GLOBAL)
+
+set(USSL_WOLFSSL "tuned" CACHE STRING "wolfSSL to build against: system (Debian's libwolfssl) or tuned")
+set_property(CACHE USSL_WOLFSSL PROPERTY STRINGS system tuned)
+if(NOT USSL_WOLFSSL MATCHES "^(system|tuned)$")
+  message(FATAL_ERROR "USSL_WOLFSSL must be 'system' or 'tuned', not '${USSL_WOLFSSL}'")
+endif()
+
+if(USSL_WOLFSSL STREQUAL "system")
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(wolfssl REQUIRED IMPORTED_TARGET GLOBAL wolfssl)
+  add_library(ussl::wolfssl ALIAS PkgConfig::wolfssl)
+  message(STATUS "wolfSSL: system ${wolfssl_VERSION} (${wolfssl_LINK_LIBRARIES})")
+  return()
+endif()
+
+# --- tuned -----------------------------------------------------------------
+if(DEFINED ENV{USSL_CACHE_DIR} AND NOT "$ENV{USSL_CACHE_DIR}" STREQUAL "")
+  set(_ussl_cache_default "$ENV{USSL_CACHE_DIR}")
+else()
+  set(_ussl_cache_default "$ENV{HOME}/.cache/ussl")
+endif()
+set(USSL_CACHE_DIR "${_ussl_cache_default}" CACHE PATH "Where ussl keeps fetched sources and built dependencies")
+set(USSL_WOLFSSL_SOURCE_DIR "${USSL_CACHE_DIR}/wolfssl-src/current" CACHE PATH
+    "wolfSSL source tree (default: the one scripts/fetch-wolfssl-source.sh fetched)")
+set(USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS "" CACHE STRING "More wolfSSL ./configure arguments (experiments)")
+
+if(NOT EXISTS "${USSL_WOLFSSL_SOURCE_DIR}/configure.ac")
+  get_filename_component(_ussl_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+  message(FATAL_ERROR
+    "USSL_WOLFSSL=tuned: no wolfSSL source in '${USSL_WOLFSSL_SOURCE_DIR}'.\n"
+    "Fetch Debian's source package first (once; it is cached):\n"
+    "  ${_ussl_root}/scripts/fetch-wolfssl-source.sh\n"
+    "or set USSL_WOLFSSL_SOURCE_DIR, or configure with -DUSSL_WOLFSSL=system.")
+endif()
+# "current" is a symlink the fetch script moves; build from what it points at.
+file(REAL_PATH "${USSL_WOLFSSL_SOURCE_DIR}" _ussl_wolfssl_source)
+# Re-run the configure step when the fetch script switches versions.
+if(EXISTS "${USSL_CACHE_DIR}/wolfssl-src/CURRENT")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${USSL_CACHE_DIR}/wolfssl-src/CURRENT")
+endif()
+
+# The version: Debian's, with its revision (security patches), else upstream's.
+set(_ussl_wolfssl_version "")
+if(EXISTS "${USSL_WOLFSSL_SOURCE_DIR}/debian/changelog")
+  file(STRINGS "${USSL_WOLFSSL_SOURCE_DIR}/debian/changelog" _line LIMIT_COUNT 1)
+  if(_line MATCHES "^wolfssl \\(([^)]+)\\)")
+    set(_ussl_wolfssl_version "${CMAKE_MATCH_1}")
+  endif()
+endif()
+if(_ussl_wolfssl_version STREQUAL "")
+  file(STRINGS "${USSL_WOLFSSL_SOURCE_DIR}/configure.ac" _line REGEX "^AC_INIT\\(")
+  if(_line MATCHES "AC_INIT\\(\\[wolfssl\\], *\\[([^]]+)\\]")
+    set(_ussl_wolfssl_version "${CMAKE_MATCH_1}-upstream")
+  else()
+    message(FATAL_ERROR "Cannot tell the wolfSSL version of '${USSL_WOLFSSL_SOURCE_DIR}'")
+  endif()
+endif()
+
+find_program(USSL_WOLFSSL_CC NAMES cc gcc clang DOC "C compiler for the tuned wolfSSL")
+find_program(USSL_WOLFSSL_MAKE NAMES make gmake DOC "make for the tuned wolfSSL")
+find_program(USSL_WOLFSSL_AUTORECONF NAMES autoreconf DOC "autoreconf for the tuned wolfSSL")
+find_program(_ussl_libtoolize NAMES libtoolize)
+find_program(_ussl_aclocal NAMES aclocal)
+foreach(_tool USSL_WOLFSSL_CC USSL_WOLFSSL_MAKE USSL_WOLFSSL_AUTORECONF _ussl_libtoolize _ussl_aclocal)
+  if(NOT ${_tool})
+    message(FATAL_ERROR "USSL_WOLFSSL=tuned needs a C compiler, make, autoconf, automake and libtool:\n"
+                        "  apt-get install build-essential autoconf automake libtool\n"
+                        "(scripts/fetch-wolfssl-source.sh installs them)")
+  endif()
+endforeach()
+
+# The prefix is named after everything that shapes the build.
+execute_process(COMMAND "${USSL_WOLFSSL_CC}" --version OUTPUT_VARIABLE _cc_version ERROR_QUIET)
+string(REGEX REPLACE "\n.*" "" _cc_version "${_cc_version}")
+separate_arguments(_extra_args UNIX_COMMAND "${USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS}")
+string(JOIN "|" _key "${_ussl_wolfssl_recipe}" "${_ussl_wolfssl_version}" "${_ussl_wolfssl_configure_args}"
+       "${_extra_args}" "${_ussl_wolfssl_cppflags}" "${_ussl_wolfssl_cflags}" "${USSL_WOLFSSL_CC}" "${_cc_version}")
+string(SHA256 _hash "${_key}")
+string(SUBSTRING "${_hash}" 0 12 _hash)
+set(_prefix "${USSL_CACHE_DIR}/wolfssl-${_ussl_wolfssl_version}-${_hash}")
+
+if(NOT EXISTS "${_prefix}/lib/libwolfssl.a" OR NOT EXISTS "${_prefix}/ussl-wolfssl.txt")
+  message(STATUS "wolfSSL ${_ussl_wolfssl_version}: not in the cache; building it once into ${_prefix}")
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}"
+            "-DUSSL_WOLFSSL_SOURCE_DIR=${_ussl_wolfssl_source}" "-DUSSL_WOLFSSL_PREFIX=${_prefix}"
+            "-DUSSL_WOLFSSL_WORK_DIR=${CMAKE_BINARY_DIR}/_ussl_wolfssl" "-DUSSL_WOLFSSL_CC=${USSL_WOLFSSL_CC}"
+            "-DUSSL_WOLFSSL_MAKE=${USSL_WOLFSSL_MAKE}" "-DUSSL_WOLFSSL_AUTORECONF=${USSL_WOLFSSL_AUTORECONF}"
+            "-DUSSL_WOLFSSL_VERSION=${_ussl_wolfssl_version}"
+            "-DUSSL_WOLFSSL_EXTRA_CONFIGURE_ARGS=${_extra_args}"
+            -P "${CMAKE_CURRENT_LIST_FILE}"
+    RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "Building the tuned wolfSSL failed; see the messages above.")
+  endif()
+endif()
+# Rebuild if the cached prefix disappears.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_prefix}/ussl-wolfssl.txt")
+
+find_package(Threads REQUIRED)
+add_library(ussl::wolfssl STATIC IMPORTED GLOBAL)
+set_target_properties(ussl::wolfssl PROPERTIES
+  IMPORTED_LOCATION "${_prefix}/lib/libwolfssl.a"
+  INTERFACE_INCLUDE_DIRECTORIES "${_prefix}/include"
+  INTERFACE_LINK_LIBRARIES "Threads::Threads;m")
+set(USSL_WOLFSSL_PREFIX "${_prefix}" CACHE INTERNAL "Prefix of the tuned wolfSSL in use")
+message(STATUS "wolfSSL: tuned ${_ussl_wolfssl_version} (static) from ${_prefix}")
