@@ -13,23 +13,26 @@ FROM debian:12 AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      build-essential cmake pkg-config ca-certificates \
+      build-essential cmake pkg-config ca-certificates dpkg-dev autoconf automake libtool \
       libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
+# The tuned wolfSSL (default): Debian's source package, fetched with a
+# private apt configuration and built once, linked statically.
+RUN ./scripts/fetch-wolfssl-source.sh \
+ && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DUSSL_BUILD_TESTS=OFF \
  && cmake --build build -j "$(nproc)"
 
 FROM debian:12
 ARG DEBIAN_FRONTEND=noninteractive
-# Runtime libraries of the programs (libwolfssl-dev -> libwolfssl35,
+# Runtime libraries of the programs (wolfSSL is linked statically;
 # libspdlog-dev -> libspdlog1.10 -> libfmt9) and the system trust store that
 # ussl-client uses by default under --cert-reqs optional/required.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libwolfssl35 libspdlog1.10 libfmt9 ca-certificates \
+ && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/build/apps/ussl-client /src/build/apps/ussl-server /usr/local/bin/
+COPY --from=build /src/build/apps/ussl-client /src/build/apps/ussl-server /src/build/apps/ussl-bench /usr/local/bin/
 COPY --from=build /src/certs /opt/ussl/certs
 WORKDIR /opt/ussl
 # Smoke test at build time: both programs start and find their libraries.
