@@ -37,10 +37,12 @@ set(_ussl_wolfssl_configure_args
   # version limits, the servername callback, X509_STORE_CTX in the verify
   # callback (opensslextra); wolfSSL_get_servername and
   # wolfSSL_d2i_AutoPrivateKey exist only with opensslall, which also gives
-  # the OpenSSL-style error codes of Debian's build. The peer chain
-  # (sessioncerts) and alternative chains, as in Debian's build. No OCSP,
+  # the OpenSSL-style error codes of Debian's build. And
+  # alternative chains, as in Debian's build. No sessioncerts and no
+  # KEEP_PEER_CERT: ussl keeps the peer chain itself (from the verify
+  # callback), and those two cost ~20 KiB per idle connection. No OCSP,
   # which opensslall would otherwise switch on.
-  --enable-opensslextra --enable-opensslall --enable-sessioncerts --enable-altcertchains
+  --enable-opensslextra --enable-opensslall --enable-altcertchains
   --disable-ocsp
 )
 # Defines without a configure switch of their own. They land in options.h.
@@ -49,7 +51,6 @@ set(_ussl_wolfssl_cppflags
   -DWOLFSSL_ALWAYS_KEEP_SNI      # the server can still read the SNI after the handshake
   -DWOLFSSL_ALWAYS_VERIFY_CB     # the verify callback runs on success too
   -DWOLFSSL_VERIFY_CB_ALL_CERTS  # ... and for every certificate of the chain
-  -DKEEP_PEER_CERT
   # As in Debian's build, whose behaviour ussl is written against: a new
   # WOLFSSL_CTX verifies nothing until told to (so loading a CA bundle that
   # holds an expired root works), the verify callback sees X509_V_ERR_* codes,

@@ -370,6 +370,7 @@ void SslSocket::Impl::complete_handshake_blocking(const char* trigger) {
 
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
+#ifdef SESSION_CERTS
   if (raw_chain.empty()) {
     if (WOLFSSL_X509_CHAIN* peer = wolfSSL_get_peer_chain(ssl.get())) {
       for (int i = 0; i < wolfSSL_get_chain_count(peer); ++i) {
@@ -379,6 +380,7 @@ void SslSocket::Impl::handshake_finished() {
       }
     }
   }
+#endif
   if (!verify.failure && verify.performed) verify.ok = true;
 }
 
