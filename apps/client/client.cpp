@@ -2,17 +2,23 @@
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 
 #include "common/exit_codes.hpp"
+#include "common/expect.hpp"
 #include "common/net.hpp"
 #include "common/report.hpp"
+#include "common/session_file.hpp"
 #include "ussl/ussl.hpp"
 
 namespace ussl::apps {
@@ -23,6 +29,7 @@ using std::chrono::milliseconds;
 constexpr std::size_t kReadChunk = 16384;
 constexpr milliseconds kDrainWindow{200};        // nothing sent: catch a late alert
 constexpr milliseconds kReplyIdleTimeout{1000};  // after sending: wait for the reply
+constexpr milliseconds kTicketWait{2000};        // TLS 1.3: wait this long for a session ticket
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
 constexpr const char* kSystemDirectory = "/etc/ssl/certs";
 
@@ -41,6 +48,24 @@ struct TrustStore {
   std::string source;  // "flag", "SSL_CERT_FILE", "system", "none"
 };
 
+// One TCP + TLS connection: the first, or one of --reconnect's.
+struct Conn {
+  std::size_t index = 0;
+  Phase phase = Phase::setup;
+  std::optional<Endpoint> peer;
+  UniqueFd fd;
+  std::unique_ptr<SslSocket> socket;
+  std::optional<Clock::time_point> start;
+  std::optional<Clock::time_point> handshake_start;
+  TlsFacts facts;
+  Timing timing;
+  std::optional<ErrorInfo> error;
+  std::uint64_t received = 0;  // application bytes read (and shown)
+  bool ticket_received = false;
+  bool peer_closed = false;  // close_notify received
+  int exit_code = kExitOk;
+};
+
 class ClientRun {
  public:
   explicit ClientRun(const ClientConfig& config) : c_(config), start_(Clock::now()) {
@@ -51,55 +76,73 @@ class ClientRun {
 
  private:
   void setup();
-  void connect();
-  void wrap();
-  void handshake();
-  void send_payload();
-  void read_phase();
-  void wait_ready(short events, const std::string& doing);
-  void note_progress();
-  void output(const std::string& data);
+  void check_session_in();
+  void run_connection(Conn& conn);
+  void connect(Conn& conn);
+  void wrap(Conn& conn);
+  void handshake(Conn& conn);
+  void send_payload(Conn& conn);
+  void read_phase(Conn& conn);
+  void read_available(Conn& conn);
+  void wait_for_ticket(Conn& conn);
+  void wait_ready(Conn& conn, short events, const std::string& doing);
+  void wait_writable_reading(Conn& conn);
+  bool read_limit_reached(const Conn& conn) const;
+  void note_progress(Conn& conn);
+  void output(Conn& conn, const std::string& data);
   [[noreturn]] void fail_timeout(const std::string& doing);
-  void snapshot();
+  void snapshot(Conn& conn);
+  void end_connection(Conn& conn);
+  void save_session();
   int finish();
-  void print_header();
-  void print_trailer(int exit_code);
+  void print_header(const Conn& conn);
+  void print_bytes(const Conn& conn);
+  void print_reconnect(const Conn& conn);
+  void print_trailer(int outcome);
+  std::optional<ErrorInfo> first_error() const;
   Json report_json(int exit_code) const;
+  const Conn* first() const { return conns_.empty() ? nullptr : &conns_.front(); }
+  bool session_wanted(const Conn& conn) const;
 
   const ClientConfig& c_;
   Clock::time_point start_;
   Deadline deadline_;
-  Phase phase_ = Phase::setup;
   Options options_;
   TrustStore trust_;
   std::optional<std::string> server_hostname_;
   std::shared_ptr<const Context> context_;
   std::string payload_;
-  std::optional<Endpoint> peer_;
-  UniqueFd fd_;
-  std::unique_ptr<SslSocket> socket_;
-  std::optional<Clock::time_point> handshake_start_;
-  TlsFacts facts_;
-  Timing timing_;
-  std::optional<ErrorInfo> error_;
-  bool peer_closed_ = false;  // close_notify received
+  std::vector<Expectation> expectations_;
+  std::optional<std::string> resume_;  // the session the next connection offers
+  bool session_from_run_ = false;      // resume_ holds a session one of this run's connections made
+  bool session_saved_ = false;
+  TlsFacts setup_facts_;                  // what is known before any connection
+  std::optional<ErrorInfo> setup_error_;  // setup failed: no connection was made
+  std::vector<Conn> conns_;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> recv_file_{nullptr, &std::fclose};
   bool header_printed_ = false;
   bool data_needs_newline_ = false;
 };
 
 int ClientRun::run() {
+  expectations_ = parse_expectations(c_.common.expect);
   try {
     setup();
-    connect();
-    wrap();
-    if (!c_.tls.defer_handshake) handshake();
-    if (!payload_.empty()) send_payload();
-    read_phase();
   } catch (const Error& e) {
-    error_ = ErrorInfo::from(e);
-    if (phase_ == Phase::handshake && socket_ && socket_->handshake().done) phase_ = Phase::data;
+    setup_error_ = ErrorInfo::from(e);
   } catch (const std::exception& e) {
-    error_ = ErrorInfo{ErrorKind::internal, e.what()};
+    setup_error_ = ErrorInfo{ErrorKind::internal, e.what()};
+  }
+  if (!setup_error_) {
+    conns_.reserve(static_cast<std::size_t>(c_.reconnect) + 1);
+    for (int i = 0; i <= c_.reconnect; ++i) {
+      conns_.emplace_back();
+      Conn& conn = conns_.back();
+      conn.index = static_cast<std::size_t>(i);
+      run_connection(conn);
+      if (conn.error) break;  // nothing more to resume, or the server is gone
+    }
+    save_session();
   }
   return finish();
 }
@@ -129,13 +172,21 @@ void ClientRun::setup() {
     server_hostname_ = host;
   }
   options_.server_hostname = server_hostname_;
-  facts_.verify.mode = options_.cert_reqs;
-  facts_.verify.enforced = options_.cert_reqs != CertReqs::none;
-  facts_.verify.hostname = server_hostname_;
-  facts_.handshake.deferred = c_.tls.defer_handshake;
-  facts_.nonblocking = c_.tls.nonblocking;
+  setup_facts_.verify.mode = options_.cert_reqs;
+  setup_facts_.verify.enforced = options_.cert_reqs != CertReqs::none;
+  setup_facts_.verify.hostname = server_hostname_;
+  setup_facts_.handshake.deferred = c_.tls.defer_handshake;
+  setup_facts_.nonblocking = c_.tls.nonblocking;
 
   context_ = Context::create(options_);
+
+  if (!c_.sess_in.empty()) check_session_in();
+  if (!c_.recv_file.empty()) {
+    recv_file_.reset(std::fopen(c_.recv_file.c_str(), "wb"));
+    if (!recv_file_)
+      throw Error(ErrorKind::bad_file,
+                  "--recv-file '" + c_.recv_file + "': cannot open for writing: " + std::strerror(errno));
+  }
 
   if (!c_.send_text.empty()) {
     payload_ = c_.send_text;
@@ -149,93 +200,179 @@ void ClientRun::setup() {
   }
 }
 
-void ClientRun::connect() {
-  phase_ = Phase::connect;
+// Decodes --sess-in and lets wolfSSL parse it on a socket that never sees
+// the network, so a bad file is a configuration error (exit 2) before
+// anything is sent.
+void ClientRun::check_session_in() {
+  std::string session = read_session_file(c_.sess_in);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    throw Error(ErrorKind::internal, "socketpair() failed");
+  const UniqueFd other(pair[1]);
+  try {
+    context_->wrap(std::make_unique<FdTransport>(pair[0]), WrapArgs{server_hostname_, false, session});
+  } catch (const Error& e) {
+    throw Error(ErrorKind::bad_file, "--sess-in '" + c_.sess_in + "': " + e.message());
+  }
+  resume_ = std::move(session);
+}
+
+void ClientRun::run_connection(Conn& conn) {
+  conn.start = Clock::now();
+  conn.facts = setup_facts_;
+  try {
+    connect(conn);
+    wrap(conn);
+    if (!c_.tls.defer_handshake) handshake(conn);
+    if (!payload_.empty()) send_payload(conn);
+    read_phase(conn);
+    if (session_wanted(conn)) wait_for_ticket(conn);
+  } catch (const Error& e) {
+    conn.error = ErrorInfo::from(e);
+    if (conn.phase == Phase::handshake && conn.socket && conn.socket->handshake().done) conn.phase = Phase::data;
+  } catch (const std::exception& e) {
+    conn.error = ErrorInfo{ErrorKind::internal, e.what()};
+  }
+  end_connection(conn);
+}
+
+void ClientRun::connect(Conn& conn) {
+  conn.phase = Phase::connect;
   Deadline limit = Clock::now() + milliseconds(c_.connect_timeout_ms);
   if (deadline_ && *deadline_ < *limit) limit = deadline_;
   const auto begin = Clock::now();
   Connection connection = connect_tcp(c_.host, static_cast<std::uint16_t>(c_.port), limit);
-  timing_.connect = elapsed_ms(begin);
-  peer_ = connection.peer;
-  fd_ = std::move(connection.fd);
+  conn.timing.connect = elapsed_ms(begin);
+  conn.peer = connection.peer;
+  conn.fd = std::move(connection.fd);
 }
 
-void ClientRun::wrap() {
-  phase_ = Phase::handshake;
-  auto transport = std::make_unique<DeadlineTransport>(fd_.release(), !c_.tls.nonblocking, deadline_);
+void ClientRun::wrap(Conn& conn) {
+  conn.phase = Phase::handshake;
+  auto transport = std::make_unique<DeadlineTransport>(conn.fd.release(), !c_.tls.nonblocking, deadline_);
   DeadlineTransport* raw = transport.get();
   // Always wrap with do_handshake=False and run an eager handshake right
   // after: when wrap itself fails, the socket (and what verification found)
   // is gone, and the report must still show the certificate it rejected.
-  socket_ = context_->wrap(std::move(transport), server_hostname_, /*do_handshake=*/false);
-  SslSocket* socket = socket_.get();
+  conn.socket = context_->wrap(std::move(transport), WrapArgs{server_hostname_, false, resume_});
+  SslSocket* socket = conn.socket.get();
   raw->set_nonblocking_when([socket] { return socket->handshake().done; });
 }
 
-void ClientRun::handshake() {
-  handshake_start_ = Clock::now();
-  if (socket_->blocking()) {
-    socket_->do_handshake();  // every wait is bounded by the deadline
+void ClientRun::handshake(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  conn.handshake_start = Clock::now();
+  if (socket.blocking()) {
+    socket.do_handshake();  // every wait is bounded by the deadline
   } else {
-    while (!socket_->do_handshake())
-      wait_ready(socket_->want() == Want::write ? POLLOUT : POLLIN, "during the handshake");
+    while (!socket.do_handshake())
+      wait_ready(conn, socket.want() == Want::write ? POLLOUT : POLLIN, "during the handshake");
   }
-  note_progress();
+  note_progress(conn);
 }
 
-void ClientRun::send_payload() {
-  if (!handshake_start_) handshake_start_ = Clock::now();
+// Sends the payload, reading whatever arrives meanwhile: an echo server
+// stops reading once its replies cannot be sent, and a client that only
+// wrote would then wait for it forever.
+void ClientRun::send_payload(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  if (!conn.handshake_start) conn.handshake_start = Clock::now();
   std::string_view rest = payload_;
   while (!rest.empty()) {
-    const auto n = socket_->write(rest);
-    note_progress();
+    const auto n = socket.write(rest);
+    note_progress(conn);
     if (n && *n > 0) {
       rest.remove_prefix(*n);
       continue;
     }
-    wait_ready(POLLOUT, socket_->handshake().done ? "while sending" : "during the handshake");
+    if (!socket.handshake().done) {
+      wait_ready(conn, POLLOUT, "during the handshake");
+      continue;
+    }
+    wait_writable_reading(conn);
+    if (conn.peer_closed) {
+      spdlog::warn("the server closed the connection with {} byte(s) still to send", rest.size());
+      return;
+    }
   }
   // The socket accepted every byte; a record may still wait to be sent.
-  while (!socket_->write(std::string_view{})) wait_ready(POLLOUT, "while sending");
-  phase_ = Phase::data;
+  while (!socket.write(std::string_view{})) {
+    wait_writable_reading(conn);
+    if (conn.peer_closed) return;
+  }
+  conn.phase = Phase::data;
 }
 
-void ClientRun::read_phase() {
-  if (!handshake_start_) handshake_start_ = Clock::now();
+bool ClientRun::read_limit_reached(const Conn& conn) const {
+  return c_.read_bytes != 0 && conn.received >= c_.read_bytes;
+}
+
+// Reads what has arrived, without waiting (the handshake is done).
+void ClientRun::read_available(Conn& conn) {
+  while (!conn.peer_closed && !read_limit_reached(conn)) {
+    std::size_t n = kReadChunk;
+    if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - conn.received));
+    const auto data = conn.socket->read(n);
+    if (!data) return;
+    if (data->empty()) {
+      spdlog::info("the server closed the connection (close_notify)");
+      conn.peer_closed = true;
+      return;
+    }
+    output(conn, *data);
+  }
+}
+
+void ClientRun::wait_writable_reading(Conn& conn) {
+  for (;;) {
+    const bool can_read = !conn.peer_closed && !read_limit_reached(conn);
+    const auto events = static_cast<short>(POLLOUT | (can_read ? POLLIN : 0));
+    const int ms = poll_timeout(deadline_);
+    const short ready = ms != 0 ? conn.socket->poll(events, milliseconds(ms)) : 0;
+    if (ready == 0) {
+      if (expired(deadline_)) fail_timeout("while sending");
+      continue;
+    }
+    if (can_read && (ready & POLLIN)) read_available(conn);
+    if ((ready & ~POLLIN) != 0 || conn.peer_closed) return;  // writable, or an error the write will report
+  }
+}
+
+void ClientRun::read_phase(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  if (!conn.handshake_start) conn.handshake_start = Clock::now();
   std::optional<milliseconds> idle;
   if (c_.read_timeout_ms >= 0) {
     idle = milliseconds(c_.read_timeout_ms);
   } else if (c_.read_bytes == 0) {
     idle = payload_.empty() ? kDrainWindow : kReplyIdleTimeout;
   }
-  std::uint64_t received = 0;
   auto last_data = Clock::now();
-  for (;;) {
-    if (c_.read_bytes != 0 && received >= c_.read_bytes) return;
+  while (!conn.peer_closed) {
+    if (read_limit_reached(conn)) return;
     std::size_t n = kReadChunk;
-    if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - received));
-    const auto data = socket_->read(n);
-    note_progress();
+    if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - conn.received));
+    const auto data = socket.read(n);
+    note_progress(conn);
     if (data && data->empty()) {
       spdlog::info("the server closed the connection (close_notify)");
-      peer_closed_ = true;
+      conn.peer_closed = true;
       return;
     }
     if (data) {
-      received += data->size();
-      output(*data);
+      output(conn, *data);
       last_data = Clock::now();
       continue;
     }
-    if (!socket_->handshake().done) {
-      wait_ready(POLLIN, "during the handshake");
+    if (!socket.handshake().done) {
+      wait_ready(conn, POLLIN, "during the handshake");
       last_data = Clock::now();
       continue;
     }
-    phase_ = Phase::data;
+    conn.phase = Phase::data;
     const Deadline idle_end = idle ? Deadline(last_data + *idle) : std::nullopt;
     if (expired(idle_end)) return;
-    if (socket_->poll(POLLIN, milliseconds(poll_timeout(idle_end, deadline_))) != 0) continue;
+    if (socket.poll(POLLIN, milliseconds(poll_timeout(idle_end, deadline_))) != 0) continue;
     if (expired(idle_end)) return;
     if (expired(deadline_)) {
       if (c_.read_bytes != 0) fail_timeout("waiting for --read-bytes " + std::to_string(c_.read_bytes));
@@ -244,10 +381,35 @@ void ClientRun::read_phase() {
   }
 }
 
-void ClientRun::wait_ready(short events, const std::string& doing) {
+// A session is kept for the next connection (--reconnect) or for --sess-out.
+bool ClientRun::session_wanted(const Conn& conn) const {
+  return conn.index < static_cast<std::size_t>(c_.reconnect) || !c_.sess_out.empty();
+}
+
+// A TLS 1.3 server sends its session ticket after the handshake, in a
+// message of its own: keep reading (bounded) until it arrived, else the
+// next connection could not resume (the bug of `openssl s_client -reconnect`).
+void ClientRun::wait_for_ticket(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  if (socket.session_ticket_received() || socket.tls_version() != std::optional<std::string>("TLSv1.3")) return;
+  Deadline limit = Clock::now() + kTicketWait;
+  if (deadline_ && *deadline_ < *limit) limit = deadline_;
+  while (!socket.session_ticket_received() && !conn.peer_closed && !expired(limit)) {
+    if (socket.poll(POLLIN, milliseconds(poll_timeout(limit))) == 0) continue;
+    const auto data = socket.read(kReadChunk);
+    if (data && data->empty()) conn.peer_closed = true;
+    if (!data || data->empty() || read_limit_reached(conn)) continue;
+    output(conn, data->substr(0, c_.read_bytes == 0 ? data->size() : c_.read_bytes - conn.received));
+  }
+  if (!socket.session_ticket_received())
+    spdlog::warn("no TLS 1.3 session ticket from the server within {} ms: the session cannot be resumed",
+                 kTicketWait.count());
+}
+
+void ClientRun::wait_ready(Conn& conn, short events, const std::string& doing) {
   for (;;) {
     const int ms = poll_timeout(deadline_);
-    if (ms != 0 && socket_->poll(events, milliseconds(ms)) != 0) return;
+    if (ms != 0 && conn.socket->poll(events, milliseconds(ms)) != 0) return;
     if (expired(deadline_)) fail_timeout(doing);
   }
 }
@@ -256,124 +418,283 @@ void ClientRun::fail_timeout(const std::string& doing) {
   throw Error(ErrorKind::timeout, "timed out after " + std::to_string(c_.timeout_ms) + " ms (--timeout) " + doing);
 }
 
-void ClientRun::note_progress() {
-  if (timing_.handshake || !socket_->handshake().done) return;
-  timing_.handshake = elapsed_ms(*handshake_start_);
-  spdlog::info("handshake done: {} {}", socket_->tls_version().value_or("?"), socket_->cipher().value_or("?"));
-  if (options_.cert_reqs == CertReqs::none)
+void ClientRun::note_progress(Conn& conn) {
+  if (conn.timing.handshake || !conn.socket->handshake().done) return;
+  conn.timing.handshake = elapsed_ms(*conn.handshake_start);
+  spdlog::info("handshake done: {} {}{}", conn.socket->tls_version().value_or("?"), conn.socket->cipher().value_or("?"),
+               conn.socket->session_reused() ? ", resumed" : "");
+  if (options_.cert_reqs == CertReqs::none && conn.index == 0)
     spdlog::warn(
         "the server certificate was NOT verified (--cert-reqs none); the report shows what verification found");
-  phase_ = Phase::data;
-  if (!c_.common.json) {
-    snapshot();
-    print_header();
+  conn.phase = Phase::data;
+  if (!c_.common.json && conn.index == 0) {
+    snapshot(conn);
+    print_header(conn);
   }
 }
 
-void ClientRun::output(const std::string& data) {
-  if (c_.common.json) return;
+void ClientRun::output(Conn& conn, const std::string& data) {
+  conn.received += data.size();
+  if (recv_file_ && !data.empty() && std::fwrite(data.data(), 1, data.size(), recv_file_.get()) != data.size())
+    throw Error(ErrorKind::bad_file, "--recv-file '" + c_.recv_file + "': write error");
+  if (c_.common.json || data.empty()) return;
   std::fwrite(data.data(), 1, data.size(), stdout);
   std::fflush(stdout);
   data_needs_newline_ = data.back() != '\n';
 }
 
-void ClientRun::snapshot() {
-  if (!socket_) return;
-  facts_ = facts_of(*socket_);
+void ClientRun::snapshot(Conn& conn) {
+  if (!conn.socket) return;
+  conn.facts = facts_of(*conn.socket);
   // The client always wraps with do_handshake=False (see wrap()); report
   // the mode asked for: an eager handshake is triggered by wrap.
-  facts_.handshake.deferred = c_.tls.defer_handshake;
-  if (!c_.tls.defer_handshake && !facts_.handshake.trigger.empty()) facts_.handshake.trigger = "wrap";
-  facts_.nonblocking = c_.tls.nonblocking;
+  conn.facts.handshake.deferred = c_.tls.defer_handshake;
+  if (!c_.tls.defer_handshake && !conn.facts.handshake.trigger.empty()) conn.facts.handshake.trigger = "wrap";
+  conn.facts.nonblocking = c_.tls.nonblocking;
   // The library reports the SNI it sent only once the handshake completed;
   // a ClientHello went out as soon as the handshake started.
-  if (!facts_.sni && !facts_.handshake.trigger.empty() && server_hostname_ && !is_ip_literal(*server_hostname_))
-    facts_.sni = server_hostname_;
+  if (!conn.facts.sni && !conn.facts.handshake.trigger.empty() && server_hostname_ && !is_ip_literal(*server_hostname_))
+    conn.facts.sni = server_hostname_;
+  conn.ticket_received = conn.socket->session_ticket_received();
+}
+
+void ClientRun::end_connection(Conn& conn) {
+  snapshot(conn);
+  if (conn.socket && !conn.error && conn.facts.handshake.done) {
+    // TLS 1.2 resumes from the handshake itself (session ID or ticket);
+    // TLS 1.3 only with a ticket.
+    if (conn.ticket_received || conn.facts.version == std::optional<std::string>("TLSv1.2")) {
+      if (auto session = conn.socket->session()) {
+        resume_ = std::move(session);
+        session_from_run_ = true;
+      }
+    }
+  }
+  if (conn.socket) conn.socket->close();
+  conn.timing.total = elapsed_ms(*conn.start);
+  conn.exit_code = conn.error ? exit_code_for(conn.error->kind, conn.phase, conn.error->alert) : kExitOk;
+  if (conn.error) {
+    const std::string which = c_.reconnect > 0 ? "connection " + std::to_string(conn.index + 1) + ": " : "";
+    spdlog::error("{}{}", which, describe(*conn.error));
+  }
+  if (c_.common.json || c_.reconnect == 0) return;
+  if (conn.index == 0) {
+    if (!header_printed_) print_header(conn);
+    print_bytes(conn);
+  } else {
+    print_reconnect(conn);
+  }
+}
+
+void ClientRun::save_session() {
+  if (c_.sess_out.empty()) return;
+  if (conns_.back().error) return;  // the run failed: whatever FILE holds stays
+  if (!session_from_run_) {
+    spdlog::warn("--sess-out '{}' not written: {}", c_.sess_out,
+                 conns_.back().facts.version == std::optional<std::string>("TLSv1.3")
+                     ? "the server sent no TLS 1.3 session ticket"
+                     : "wolfSSL has no session to save");
+    return;
+  }
+  try {
+    write_session_file(c_.sess_out, *resume_);
+    session_saved_ = true;
+    spdlog::info("session saved to {}", c_.sess_out);
+  } catch (const Error& e) {
+    conns_.back().error = ErrorInfo::from(e);
+    conns_.back().exit_code = kExitUsage;
+    spdlog::error("{}", describe(*conns_.back().error));
+  }
 }
 
 int ClientRun::finish() {
-  snapshot();
-  if (socket_) socket_->close();
-  timing_.total = elapsed_ms(start_);
-  const int exit_code = error_ ? exit_code_for(error_->kind, phase_, error_->alert) : kExitOk;
-  if (error_) spdlog::error("{}", describe(*error_));
+  if (recv_file_ && std::fflush(recv_file_.get()) != 0) spdlog::error("--recv-file '{}': write error", c_.recv_file);
+  // The run's outcome: setup's error, or the first connection that failed.
+  int exit_code = setup_error_ ? exit_code_for(setup_error_->kind, Phase::setup, setup_error_->alert) : kExitOk;
+  for (const auto& conn : conns_) {
+    if (exit_code != kExitOk) break;
+    exit_code = conn.exit_code;
+  }
+  if (setup_error_) spdlog::error("{}", describe(*setup_error_));
+  Json report = report_json(exit_code);
+  std::vector<ExpectationResult> results;
+  const int outcome = exit_code;
+  if (!expectations_.empty()) {
+    results = evaluate(expectations_, report);
+    report["expectations"] = expectations_json(results);
+    // A configuration error (or a bug) is not an outcome the expectations can be about: it stays.
+    if (outcome != kExitUsage && outcome != kExitInternal) exit_code = all_hold(results) ? kExitOk : kExitExpectation;
+    report["exit_code"] = exit_code;
+    for (const auto& r : results) {
+      if (!r.ok) spdlog::error("expectation failed: {}", describe(r).substr(8));
+    }
+    spdlog::info("expectations: {} of {} held (the run's own exit code was {})",
+                 std::count_if(results.begin(), results.end(), [](const auto& r) { return r.ok; }), results.size(),
+                 outcome);
+  }
   if (c_.common.json) {
-    print_json_line(report_json(exit_code));
-  } else if (!(error_ && phase_ == Phase::setup)) {  // a setup error: the log line on stderr says it all
-    if (!header_printed_) print_header();
-    print_trailer(exit_code);
+    print_json_line(report);
+  } else if (!setup_error_ || !results.empty()) {  // a setup error: the log line on stderr says it all
+    if (!setup_error_ && !header_printed_ && first() != nullptr) print_header(*first());
+    print_trailer(outcome);
+    for (const auto& r : results) print_line("expect", describe(r));
+    if (!results.empty()) {
+      const auto held = std::count_if(results.begin(), results.end(), [](const auto& r) { return r.ok; });
+      print_line("expectations", std::to_string(held) + " of " + std::to_string(results.size()) + " held: exit " +
+                                     std::to_string(exit_code));
+    }
   }
   std::fflush(stdout);
   return exit_code;
 }
 
-void ClientRun::print_header() {
+void ClientRun::print_header(const Conn& conn) {
   header_printed_ = true;
+  const TlsFacts& f = conn.facts;
   const std::string target = c_.host + ":" + std::to_string(c_.port);
-  if (peer_) {
-    print_line("connect", to_string(*peer_) + " (" + target + ") in " + format_ms(*timing_.connect));
+  if (conn.peer) {
+    print_line("connect", to_string(*conn.peer) + " (" + target + ") in " + format_ms(*conn.timing.connect));
   } else {
     print_line("connect", target + ": not connected");
   }
-  if (!socket_) return;
-  if (facts_.version) print_line("tls", *facts_.version + ", " + facts_.cipher.value_or("?"));
-  print_line("sni", facts_.sni ? *facts_.sni : "none sent");
-  const HandshakeInfo& hs = facts_.handshake;
+  if (!conn.socket) return;
+  if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
+  if (!options_.alpn.empty()) {
+    print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
+  }
+  if (resume_ || c_.reconnect > 0 || !c_.sess_out.empty()) {
+    if (f.handshake.done) print_line("session", f.resumed ? "resumed" : "new (full handshake)");
+  }
+  print_line("sni", f.sni ? *f.sni : "none sent");
+  const HandshakeInfo& hs = f.handshake;
   std::string how = hs.deferred ? "deferred" : "eager";
   how += hs.trigger.empty() ? "" : " (trigger " + hs.trigger + ")";
-  how += facts_.nonblocking ? ", non-blocking" : ", blocking";
-  if (timing_.handshake) how += ", " + format_ms(*timing_.handshake);
+  how += f.nonblocking ? ", non-blocking" : ", blocking";
+  if (conn.timing.handshake) how += ", " + format_ms(*conn.timing.handshake);
   how += ", would-block steps: read " + std::to_string(hs.want_read) + ", write " + std::to_string(hs.want_write);
   if (!hs.done) how += ", not completed";
   print_line("handshake", how);
-  if (!facts_.chain.empty()) {
-    const CertificateInfo& leaf = facts_.chain.front();
+  if (!f.chain.empty()) {
+    const CertificateInfo& leaf = f.chain.front();
     print_line("certificate", "subject " + leaf.subject);
     print_line("", "issuer  " + leaf.issuer);
     if (!leaf.san.empty()) print_line("", "san     " + join(leaf.san, ", "));
     print_line("", "valid   " + leaf.not_before + " .. " + leaf.not_after);
     print_line("", "sha256  " + leaf.sha256);
-    print_line("", "chain   " + std::to_string(facts_.chain.size()) + " certificate(s) sent by the server");
+    print_line("", "chain   " + std::to_string(f.chain.size()) + " certificate(s) sent by the server");
   }
-  print_line("verify", verify_summary(facts_.verify, false));
+  if (f.resumed && !f.verify.performed) {
+    // No certificate is exchanged when a session is resumed: nothing was verified in this handshake.
+    print_line("verify", "not checked: resumed session, no certificate in this handshake (cert-reqs " +
+                             std::string(cert_reqs_name(f.verify.mode)) + ")");
+  } else {
+    print_line("verify", verify_summary(f.verify, false));
+  }
   if (c_.show_certs) {
-    for (const auto& cert : facts_.chain) std::printf("%s", cert.pem().c_str());
+    for (const auto& cert : f.chain) std::printf("%s", cert.pem().c_str());
   }
   std::fflush(stdout);
 }
 
-void ClientRun::print_trailer(int exit_code) {
+void ClientRun::print_bytes(const Conn& conn) {
   if (data_needs_newline_) std::printf("\n");
-  if (socket_) {
-    std::string bytes =
-        "sent " + std::to_string(facts_.bytes_sent) + ", received " + std::to_string(facts_.bytes_received);
-    if (peer_closed_) bytes += ", server sent close_notify";
-    print_line("bytes", bytes);
+  data_needs_newline_ = false;
+  if (!conn.socket) return;
+  std::string bytes =
+      "sent " + std::to_string(conn.facts.bytes_sent) + ", received " + std::to_string(conn.facts.bytes_received);
+  if (conn.peer_closed) bytes += ", server sent close_notify";
+  print_line("bytes", bytes);
+}
+
+// "reconnect 1  resumed, TLSv1.3 TLS_AES_128_GCM_SHA256, handshake 1.2 ms, sent 4, received 4"
+void ClientRun::print_reconnect(const Conn& conn) {
+  if (data_needs_newline_) std::printf("\n");
+  data_needs_newline_ = false;
+  const TlsFacts& f = conn.facts;
+  std::string text;
+  if (f.handshake.done) {
+    text = std::string(f.resumed ? "resumed" : "NOT resumed (full handshake)") + ", " + f.version.value_or("?") + " " +
+           f.cipher.value_or("?");
+    if (conn.timing.handshake) text += ", handshake " + format_ms(*conn.timing.handshake);
+    text += ", sent " + std::to_string(f.bytes_sent) + ", received " + std::to_string(f.bytes_received);
   }
+  if (conn.error) {
+    text += (text.empty() ? "" : "; ") + std::string("FAILED (exit ") + std::to_string(conn.exit_code) + ") " +
+            describe(*conn.error);
+  }
+  print_line("reconnect " + std::to_string(conn.index), text);
+  std::fflush(stdout);
+}
+
+void ClientRun::print_trailer(int outcome) {
+  const Conn* conn = first();
+  if (c_.reconnect == 0 && conn != nullptr) print_bytes(*conn);
+  if (session_saved_) print_line("session", "saved to " + c_.sess_out);
   std::string time;
-  if (timing_.connect) time += "connect " + format_ms(*timing_.connect) + ", ";
-  if (timing_.handshake) time += "handshake " + format_ms(*timing_.handshake) + ", ";
-  time += "total " + format_ms(*timing_.total);
+  if (conn != nullptr && conn->timing.connect) time += "connect " + format_ms(*conn->timing.connect) + ", ";
+  if (conn != nullptr && conn->timing.handshake) time += "handshake " + format_ms(*conn->timing.handshake) + ", ";
+  time += "total " + format_ms(elapsed_ms(start_));
   print_line("time", time);
-  if (!error_) {
+  const auto error = first_error();
+  if (!error) {
     print_line("result", "ok");
     return;
   }
-  print_line("result", "FAILED (exit " + std::to_string(exit_code) + ") " + describe(*error_));
+  print_line("result", "FAILED (exit " + std::to_string(outcome) + ") " + describe(*error));
+}
+
+// The run's error: setup's, or the first connection's that failed.
+std::optional<ErrorInfo> ClientRun::first_error() const {
+  if (setup_error_) return setup_error_;
+  for (const auto& c : conns_) {
+    if (c.error) return c.error;
+  }
+  return std::nullopt;
+}
+
+Json connection_summary(const Conn& conn) {
+  const TlsFacts& f = conn.facts;
+  auto or_null = [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); };
+  return Json{{"ok", !conn.error.has_value()},
+              {"error", error_json(conn.error)},
+              {"exit_code", conn.exit_code},
+              {"tls", Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}}},
+              {"alpn", or_null(f.alpn)},
+              {"resumed", f.resumed},
+              {"ticket_received", conn.ticket_received},
+              {"bytes", Json{{"sent", f.bytes_sent}, {"received", f.bytes_received}}},
+              {"timing_ms", Json{{"connect", ms_or_null(conn.timing.connect)},
+                                 {"handshake", ms_or_null(conn.timing.handshake)},
+                                 {"total", ms_or_null(conn.timing.total)}}},
+              {"peer_closed", conn.peer_closed}};
 }
 
 Json ClientRun::report_json(int exit_code) const {
+  const Conn* conn = first();
+  // The connection fields describe the first connection; ok and error say
+  // whether the whole run (every connection) worked.
+  const std::optional<ErrorInfo> error = first_error();
+  Timing timing;
+  if (conn != nullptr) timing = conn->timing;
+  timing.total = elapsed_ms(start_);
   Json j;
   j["schema"] = kSchemaVersion;
-  add_connection_fields(j, facts_, error_, timing_, c_.show_certs);
+  add_connection_fields(j, conn != nullptr ? conn->facts : setup_facts_, error, timing, c_.show_certs);
   j["exit_code"] = exit_code;
   j["target"] = Json{{"host", c_.host},
                      {"port", c_.port},
-                     {"address", peer_ ? Json(peer_->address) : Json(nullptr)},
+                     {"address", conn != nullptr && conn->peer ? Json(conn->peer->address) : Json(nullptr)},
                      {"server_hostname", server_hostname_ ? Json(*server_hostname_) : Json(nullptr)},
                      {"ca_certs", trust_.path ? Json(*trust_.path) : Json(nullptr)},
                      {"ca_source", trust_.source}};
-  j["peer_closed"] = peer_closed_;
+  j["peer_closed"] = conn != nullptr && conn->peer_closed;
+  Json connections = Json::array();
+  for (const auto& c : conns_) connections.push_back(connection_summary(c));
+  j["connections"] = connections;
+  j["session"] = Json{{"in", c_.sess_in.empty() ? Json(nullptr) : Json(c_.sess_in)},
+                      {"out", c_.sess_out.empty() ? Json(nullptr) : Json(c_.sess_out)},
+                      {"saved", session_saved_}};
+  j["expectations"] = Json::array();
   return j;
 }
 
@@ -394,6 +715,9 @@ void print_client_usage_error(const std::string& message) {
   j["target"] = Json{{"host", nullptr},     {"port", nullptr},     {"address", nullptr}, {"server_hostname", nullptr},
                      {"ca_certs", nullptr}, {"ca_source", nullptr}};
   j["peer_closed"] = false;
+  j["connections"] = Json::array();
+  j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}};
+  j["expectations"] = Json::array();
   print_json_line(j);
 }
 

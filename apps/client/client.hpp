@@ -23,9 +23,13 @@ struct ClientConfig {
   int connect_timeout_ms = 10000;
   int timeout_ms = 30000;  // 0: no limit
   bool show_certs = false;
+  int reconnect = 0;      // more connections after the first, each resuming the session
+  std::string sess_out;   // write the session here at the end
+  std::string sess_in;    // resume this session on the first connection
+  std::string recv_file;  // also write the data received here
 };
 
-// Runs one client connection and prints its report; returns the exit code.
+// Runs the client connection(s) and prints the report; returns the exit code.
 int run_client(const ClientConfig& config);
 
 // Prints the report of a command line that did not parse (JSON mode only:

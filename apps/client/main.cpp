@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       "found.",
       "ussl-client"};
   app.get_formatter()->column_width(36);
-  add_common_flags(app, c.common, "ussl-client");
+  add_common_flags(app, c.common, "ussl-client", /*server=*/false);
   app.add_option("--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal.")->required();
   app.add_option("--port", c.port, "Connect to this TCP port.")
       ->type_name("PORT")
@@ -50,7 +50,21 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, std::numeric_limits<int>::max()))
       ->type_name("MS")
       ->capture_default_str();
+  app.add_option("--recv-file", c.recv_file,
+                 "Also write the data received to FILE (in JSON mode too), e.g. to compare a download.")
+      ->type_name("FILE");
   app.add_flag("--show-certs", c.show_certs, "Show the certificate chain the server sent, as PEM.");
+  app.add_option("--reconnect", c.reconnect,
+                 "After the first connection, make N more, each resuming the session (waiting up to 2 s for a TLS "
+                 "1.3 ticket first); the report says per connection whether it resumed.")
+      ->check(CLI::Range(0, 100))
+      ->type_name("N");
+  app.add_option("--sess-out", c.sess_out,
+                 "Save the session to FILE at the end (TLS 1.3: after waiting for the server's ticket).")
+      ->type_name("FILE");
+  app.add_option("--sess-in", c.sess_in,
+                 "Resume the session saved in FILE by --sess-out (a bad file is a configuration error, exit 2).")
+      ->type_name("FILE");
 
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {

@@ -1,8 +1,16 @@
 #include "common/cli.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <iostream>
 
+#include "common/ciphers.hpp"
 #include "common/exit_codes.hpp"
+#include "common/expect.hpp"
+#include "common/keylog.hpp"
+#include "common/report.hpp"
 #include "ussl/socket.hpp"
 
 namespace ussl::apps {
@@ -20,6 +28,47 @@ std::optional<TlsVersion> version_from(const std::string& name) {
   return std::nullopt;
 }
 
+// "1.2", "1.3", "TLSv1.2", "TLSv1.3" (any case) -> "TLSv1.2" / "TLSv1.3".
+CLI::Validator version_names() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::string lower = value;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower == "1.2" || lower == "tlsv1.2") {
+          value = "TLSv1.2";
+          return {};
+        }
+        if (lower == "1.3" || lower == "tlsv1.3") {
+          value = "TLSv1.3";
+          return {};
+        }
+        return "expected 1.2 or 1.3 (also TLSv1.2, TLSv1.3), got '" + value + "'";
+      },
+      "");
+}
+
+// A list with suites of one protocol version only implies that version
+// (a peer would otherwise pick the other one and find no common suite);
+// a version range that excludes every suite listed is a usage error.
+void limit_versions_to_suites(Options& options, const std::string& wolfssl_list) {
+  const bool tls13 = wolfssl_list.find("TLS13-") != std::string::npos;
+  bool tls12 = false;
+  for (std::size_t start = 0; start <= wolfssl_list.size();) {
+    const std::size_t end = std::min(wolfssl_list.find(':', start), wolfssl_list.size());
+    if (wolfssl_list.compare(start, 6, "TLS13-") != 0) tls12 = true;
+    start = end + 1;
+  }
+  const TlsVersion min = options.min_version.value_or(TlsVersion::tls1_2);
+  const TlsVersion max = options.max_version.value_or(TlsVersion::tls1_3);
+  if (!tls13 && min == TlsVersion::tls1_3)
+    throw Error(ErrorKind::usage, "--ciphers lists no TLS 1.3 suite, but only TLS 1.3 is allowed");
+  if (!tls12 && max == TlsVersion::tls1_2)
+    throw Error(ErrorKind::usage, "--ciphers lists only TLS 1.3 suites, but TLS 1.3 is not allowed");
+  if (!tls13 && !options.max_version) options.max_version = TlsVersion::tls1_2;
+  if (!tls12 && !options.min_version) options.min_version = TlsVersion::tls1_3;
+}
+
 std::string exit_code_footer() {
   std::string text = "Exit codes:";
   for (const auto& info : exit_code_table())
@@ -30,15 +79,34 @@ std::string exit_code_footer() {
 }  // namespace
 
 std::string version_text(const std::string& program) {
-  return program + " " + USSL_VERSION + " (wolfSSL " + wolfssl_version() + ")";
+  std::string text = program + " " + USSL_VERSION + " (wolfSSL " + wolfssl_version() + ")\nwolfSSL features:";
+  for (const auto& feature : wolfssl_features()) text += (feature.enabled ? " +" : " -") + feature.name;
+  return text;
 }
 
-void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program) {
-  app.set_version_flag("--version", version_text(program), "Print the version and exit.");
+std::string version_json() {
+  Json features = Json::object();
+  for (const auto& feature : wolfssl_features()) features[feature.name] = feature.enabled;
+  const Json j{{"schema", kSchemaVersion},
+               {"version", USSL_VERSION},
+               {"wolfssl", Json{{"version", wolfssl_version()}, {"features", features}}}};
+  return j.dump();
+}
+
+void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program, bool server) {
+  app.set_version_flag("--version", version_text(program),
+                       "Print the version and wolfSSL's compiled-in features and exit (with --json: as JSON).");
   app.add_flag("-v,--verbose", flags.verbosity,
                "Log more on stderr: -v info, -vv debug, -vvv trace (default: warnings).");
   app.add_flag("-q,--quiet", flags.quiet, "Log only errors on stderr.")->excludes("--verbose");
   app.add_flag("--json", flags.json, "Print JSON (schema 1) on stdout instead of the human report.");
+  app.add_option("--expect", flags.expect,
+                 server ? "Check FIELD (a dotted path into each handshake event's JSON) equals VALUE (repeatable); "
+                          "the exit status is then 0 if every expectation held for every connection, else 8."
+                        : "Check FIELD (a dotted path into the JSON report, e.g. error.kind) equals VALUE "
+                          "(repeatable); exit 0 if all hold, even for a failed handshake, else 8.")
+      ->type_name("FIELD=VALUE")
+      ->check(CLI::Validator(check_expectation_spec, ""));
   app.footer(exit_code_footer());
 }
 
@@ -70,14 +138,46 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                server ? "Accepted for symmetry: the server always wraps non-blocking sockets and drives them "
                         "with poll."
                       : "Wrap a non-blocking socket and drive it with poll; the report counts would-block steps.");
-  app.add_option("--min-version", flags.min_version, "Refuse protocol versions below this one (default TLSv1.2).")
-      ->check(CLI::IsMember({"TLSv1.2", "TLSv1.3"}));
-  app.add_option("--max-version", flags.max_version, "Refuse protocol versions above this one (default TLSv1.3).")
-      ->check(CLI::IsMember({"TLSv1.2", "TLSv1.3"}));
+  auto* pin = app.add_option("--tls-version", flags.tls_version,
+                             "Speak only this protocol version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3).")
+                  ->type_name("VERSION")
+                  ->transform(version_names());
+  app.add_option("--min-version", flags.min_version,
+                 "Refuse protocol versions below this one: 1.2 or 1.3 (default 1.2).")
+      ->type_name("VERSION")
+      ->transform(version_names())
+      ->excludes(pin);
+  app.add_option("--max-version", flags.max_version,
+                 "Refuse protocol versions above this one: 1.2 or 1.3 (default 1.3).")
+      ->type_name("VERSION")
+      ->transform(version_names())
+      ->excludes(pin);
   app.add_option("--ciphers", flags.ciphers,
-                 "Offer only these cipher suites (wolfSSL list, e.g. TLS13-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-"
-                 "SHA256).")
+                 "Allow only these cipher suites, ':' or ',' separated, as IANA or wolfSSL names "
+                 "(TLS_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or TLS13-AES128-GCM-SHA256:ECDHE-"
+                 "ECDSA-AES128-GCM-SHA256); an unknown name is an error.")
       ->type_name("LIST");
+  app.add_option("--alpn", flags.alpn,
+                 server ? "Accept these ALPN protocols (comma-separated; the first of the client's list that is here "
+                          "wins); refuse a client offering only others (alert no_application_protocol)."
+                        : "Offer these ALPN protocols (comma-separated, e.g. h2,http/1.1); the report shows the one "
+                          "selected (none is not an error).")
+      ->type_name("LIST");
+  app.add_option("--keylog", flags.keylog,
+                 "Append the TLS secrets in NSS key log format to FILE (default: $SSLKEYLOGFILE); fails (exit 2) on a "
+                 "wolfSSL built without HAVE_SECRET_CALLBACK.")
+      ->type_name("FILE");
+}
+
+std::vector<std::string> split_alpn(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', start);
+    out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
 }
 
 Options options_from(const TlsFlags& flags, bool server) {
@@ -88,9 +188,16 @@ Options options_from(const TlsFlags& flags, bool server) {
   if (!flags.certfile.empty()) options.certfile = flags.certfile;
   if (!flags.keyfile.empty()) options.keyfile = flags.keyfile;
   options.do_handshake = !flags.defer_handshake;
-  options.min_version = version_from(flags.min_version);
-  options.max_version = version_from(flags.max_version);
-  if (!flags.ciphers.empty()) options.ciphers = flags.ciphers;
+  options.min_version = version_from(flags.tls_version.empty() ? flags.min_version : flags.tls_version);
+  options.max_version = version_from(flags.tls_version.empty() ? flags.max_version : flags.tls_version);
+  if (!flags.ciphers.empty()) {
+    const std::string list = to_wolfssl_cipher_list(flags.ciphers);
+    check_cipher_list(list, flags.ciphers);
+    options.ciphers = list;
+    limit_versions_to_suites(options, list);
+  }
+  if (!flags.alpn.empty()) options.alpn = split_alpn(flags.alpn);
+  if (const auto target = keylog_target(flags.keylog)) options.keylog = keylog_callback(*target);
   return options;
 }
 
@@ -99,9 +206,16 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
   try {
     app.parse(argc, argv);
     return std::nullopt;
+  } catch (const CLI::CallForVersion& e) {
+    if (!argv_has(argc, argv, "--json")) return app.exit(e);
+    std::cout << version_json() << std::endl;
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints help, version or the error
-    if (code == 0) return kExitOk;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // One line, like every other configuration error (docs/errors.md).
+    std::string program = app.get_name();
+    if (program.empty()) program = std::filesystem::path(argv[0]).filename().string();
+    std::cerr << program << ": error: usage: " << e.what() << " (see --help)" << std::endl;
     if (on_usage_error) on_usage_error(e.what());
     return kExitUsage;
   }

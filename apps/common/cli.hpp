@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ussl/options.hpp"
 
@@ -16,6 +17,7 @@ struct CommonFlags {
   int verbosity = 0;
   bool quiet = false;
   bool json = false;
+  std::vector<std::string> expect;  // FIELD=VALUE
 };
 
 struct TlsFlags {
@@ -25,29 +27,41 @@ struct TlsFlags {
   std::string keyfile;
   bool defer_handshake = false;
   bool nonblocking = false;
-  std::string min_version;
+  std::string tls_version;  // pin: min = max
+  std::string min_version;  // "TLSv1.2" / "TLSv1.3" once parsed ("1.2", "1.3" are accepted)
   std::string max_version;
-  std::string ciphers;
+  std::string ciphers;  // as given: IANA or wolfSSL names
+  std::string alpn;     // comma-separated protocols
+  std::string keylog;   // file; else $SSLKEYLOGFILE
 };
 
-// "ussl-client 0.1.0 (wolfSSL 5.5.4)"
+// "ussl-client 0.1.0 (wolfSSL 5.5.4)" and a line listing wolfSSL's features.
 std::string version_text(const std::string& program);
+// {"schema":1,"version":"0.1.0","wolfssl":{"version":"5.5.4","features":{"tls13":true,...}}}
+std::string version_json();
 
-// -v/--verbose (repeatable), -q/--quiet, --json, --version, and the exit
-// codes as the help footer.
-void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program);
+// -v/--verbose (repeatable), -q/--quiet, --json, --expect, --version, and
+// the exit codes as the help footer.
+void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program, bool server);
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
-// --nonblocking, --min-version, --max-version, --ciphers.
+// --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
+// --alpn, --keylog.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and
-// validated by the library, which names the bad file).
+// validated by the library, which names the bad file). Throws ussl::Error:
+// usage for an unknown cipher suite or a key log this wolfSSL cannot write,
+// bad_file for a key log file that cannot be opened.
 Options options_from(const TlsFlags& flags, bool server);
 
+// "h2,http/1.1" -> {"h2", "http/1.1"}.
+std::vector<std::string> split_alpn(const std::string& list);
+
 // Parses argv. Returns nullopt to go on, or the exit code to return now: 0
-// after --help/--version, 2 after a usage error. CLI11 prints help and
-// errors; on_usage_error, when given, also reports a usage error (--json).
+// after --help/--version (--version --json prints version_json()), 2 after a
+// usage error. CLI11 prints help and errors; on_usage_error, when given, also
+// reports a usage error (--json).
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
                                       const std::function<void(const std::string&)>& on_usage_error);
 

@@ -42,6 +42,7 @@ constexpr std::array kExitCodes = {
     ExitCodeInfo{kExitVerifyFailed, "certificate verification failed (chain, dates, hostname, missing)"},
     ExitCodeInfo{kExitIoError, "I/O error after the handshake (reset, truncated EOF)"},
     ExitCodeInfo{kExitTimeout, "timeout after connecting"},
+    ExitCodeInfo{kExitExpectation, "an --expect did not hold (with --expect, 0 means every expectation held)"},
 };
 
 }  // namespace

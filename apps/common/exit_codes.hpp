@@ -18,6 +18,7 @@ enum ExitCode : int {
   kExitVerifyFailed = 5,     // chain, dates, hostname; server: client certificate missing/invalid
   kExitIoError = 6,          // reset or truncated EOF after the handshake
   kExitTimeout = 7,          // timeout after connecting
+  kExitExpectation = 8,      // an --expect did not hold
 };
 
 // Where an error happened. Transport and protocol failures are handshake

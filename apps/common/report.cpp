@@ -17,6 +17,8 @@ TlsFacts facts_of(const SslSocket& socket) {
   facts.version = socket.tls_version();
   facts.cipher = socket.cipher();
   facts.sni = socket.sni();
+  facts.alpn = socket.alpn();
+  facts.resumed = socket.session_reused();
   facts.verify = socket.verify_result();
   facts.chain = socket.peer_chain();
   facts.bytes_sent = socket.bytes_written();
@@ -117,6 +119,8 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
   out["timing_ms"] = Json{{"connect", ms_or_null(timing.connect)},
                           {"handshake", ms_or_null(timing.handshake)},
                           {"total", ms_or_null(timing.total)}};
+  out["alpn"] = or_null(facts.alpn);
+  out["resumed"] = facts.resumed;
 }
 
 void print_json_line(const Json& j) {

@@ -33,6 +33,8 @@ struct TlsFacts {
   std::optional<std::string> version;
   std::optional<std::string> cipher;
   std::optional<std::string> sni;
+  std::optional<std::string> alpn;  // the protocol negotiated
+  bool resumed = false;             // the handshake resumed a session
   VerifyResult verify;
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
   std::uint64_t bytes_sent = 0;
@@ -54,7 +56,7 @@ Json error_json(const std::optional<ErrorInfo>& error);
 Json ms_or_null(const std::optional<double>& ms);
 Json certificate_json(const CertificateInfo& cert, bool with_pem);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
-// peer_chain, handshake, bytes, timing_ms. Absent values are null.
+// peer_chain, handshake, bytes, timing_ms, alpn, resumed. Absent values are null.
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
 // One line of JSON, written and flushed at once.

@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   ServerConfig c;
   CLI::App app{"Serve TLS with MicroPython ussl.wrap_socket semantics and report every connection.", "ussl-server"};
   app.get_formatter()->column_width(36);
-  add_common_flags(app, c.common, "ussl-server");
+  add_common_flags(app, c.common, "ussl-server", /*server=*/true);
   add_tls_flags(app, c.tls, /*server=*/true);
   app.add_option("--bind", c.bind, "Listen on this address (0.0.0.0 or :: to serve the network).")
       ->type_name("ADDR")

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <memory>
 
 #include "common/exit_codes.hpp"
+#include "common/expect.hpp"
 #include "common/net.hpp"
 #include "common/report.hpp"
 #include "server/http.hpp"
@@ -77,7 +79,8 @@ struct Conn {
 
 class Server {
  public:
-  explicit Server(const ServerConfig& config) : c_(config), mode_(mode_from(config.mode)) {}
+  explicit Server(const ServerConfig& config)
+      : c_(config), mode_(mode_from(config.mode)), expectations_(parse_expectations(config.common.expect)) {}
   ~Server();
   int run();
 
@@ -102,8 +105,13 @@ class Server {
   void emit_stopped();
   void human(const Conn& conn, const std::string& text) const;
 
+  int exit_code() const;
+
   const ServerConfig& c_;
   Mode mode_;
+  std::vector<Expectation> expectations_;
+  std::uint64_t expectations_failed_ = 0;  // handshake events with an expectation that did not hold
+  int expectation_exit_code_ = kExitOk;    // with --expect: 8 once one did not hold
   std::shared_ptr<const Context> context_;
   UniqueFd listener_;
   UniqueFd wake_read_;
@@ -143,6 +151,8 @@ void Server::start() {
   std::signal(SIGPIPE, SIG_IGN);
 
   if (options.cert_reqs == CertReqs::none) spdlog::info("not requesting client certificates (--cert-reqs none)");
+  if (mode_ == Mode::http && std::find(options.alpn.begin(), options.alpn.end(), "h2") != options.alpn.end())
+    spdlog::warn("--mode http speaks HTTP/1.x only: a client that selects h2 (--alpn) gets no answer");
   if (c_.common.json) {
     print_json_line(Json{{"event", "listening"},
                          {"schema", kSchemaVersion},
@@ -214,6 +224,13 @@ int Server::run() {
     if (c_.accept > 0 && accepted_ >= static_cast<std::uint64_t>(c_.accept)) listener_.reset();
   }
   emit_stopped();
+  return exit_code();
+}
+
+// With --expect the expectations alone decide (also after a signal);
+// otherwise the first failed connection's code with --accept, else 0.
+int Server::exit_code() const {
+  if (!expectations_.empty()) return expectation_exit_code_;
   return stopping_ ? kExitOk : exit_code_;
 }
 
@@ -367,6 +384,8 @@ std::string Server::page(const Conn& conn, const HttpRequest& request) const {
   body += "tls_version: " + f.version.value_or("none") + "\n";
   body += "cipher: " + f.cipher.value_or("none") + "\n";
   body += "sni: " + f.sni.value_or("none") + "\n";
+  body += "alpn: " + f.alpn.value_or("none") + "\n";
+  body += std::string("resumed: ") + (f.resumed ? "true" : "false") + "\n";
   if (f.chain.empty()) {
     body += "client_certificate: none\n";
   } else {
@@ -421,7 +440,8 @@ short Server::interest(const Conn& conn) const {
   }
   short events = 0;
   if (!conn.peer_eof && !conn.closing && conn.out.size() < kMaxBuffered) events |= POLLIN;
-  if (!conn.out.empty() || conn.flush_needed || socket.want() == Want::write) events |= POLLOUT;
+  // Source mode refills its buffer only when it may write: ask for POLLOUT while bytes remain to be sent.
+  if (!conn.out.empty() || conn.source_left > 0 || conn.flush_needed || socket.want() == Want::write) events |= POLLOUT;
   return events;
 }
 
@@ -473,15 +493,28 @@ void Server::close_conn(Conn& conn, const std::string& reason, const std::option
 
 void Server::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error) {
   const TlsFacts& f = conn.facts;
+  const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
+  const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
+  Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
+  Timing timing;
+  timing.handshake = conn.handshake_ms;
+  timing.total = elapsed_ms(conn.accepted);
+  add_connection_fields(j, f, error, timing, false);
+  j["exit_code"] = code;
+  j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
+  std::vector<ExpectationResult> results;
+  if (!expectations_.empty()) {
+    results = evaluate(expectations_, j);
+    if (!all_hold(results)) {
+      ++expectations_failed_;
+      expectation_exit_code_ = kExitExpectation;
+      for (const auto& r : results) {
+        if (!r.ok) spdlog::error("[{}] expectation failed: {}", conn.id, describe(r).substr(8));
+      }
+    }
+  }
+  j["expectations"] = expectations_json(results);
   if (c_.common.json) {
-    Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
-    Timing timing;
-    timing.handshake = conn.handshake_ms;
-    timing.total = elapsed_ms(conn.accepted);
-    add_connection_fields(j, f, error, timing, false);
-    const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
-    j["exit_code"] = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
-    j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
     print_json_line(j);
     return;
   }
@@ -491,6 +524,8 @@ void Server::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
   } else {
     std::string text = "handshake ok: " + f.version.value_or("?") + " " + f.cipher.value_or("?");
     text += ", sni " + f.sni.value_or("none");
+    if (!c_.tls.alpn.empty()) text += ", alpn " + f.alpn.value_or("none");
+    text += f.resumed ? ", resumed" : ", new session";
     text += ", trigger " + f.handshake.trigger + ", " + format_ms(conn.handshake_ms.value_or(0));
     text += ", would-block steps: read " + std::to_string(f.handshake.want_read) + ", write " +
             std::to_string(f.handshake.want_write);
@@ -503,6 +538,7 @@ void Server::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
     human(conn, "client certificate: none");
   }
   human(conn, "verify: " + verify_summary(f.verify, true));
+  for (const auto& r : results) human(conn, "expect " + describe(r));
 }
 
 void Server::begin_shutdown() {
@@ -529,19 +565,25 @@ void Server::begin_shutdown() {
 }
 
 void Server::emit_stopped() {
-  const int code = stopping_ ? kExitOk : exit_code_;
+  const int code = exit_code();
   if (c_.common.json) {
-    print_json_line(Json{
+    Json j{
         {"event", "stopped"},
         {"schema", kSchemaVersion},
         {"reason", stop_reason_},
         {"connections", Json{{"accepted", accepted_}, {"ok", succeeded_}, {"failed", failed_}, {"dropped", dropped_}}},
-        {"exit_code", code}});
+        {"exit_code", code}};
+    j["expectations_failed"] = expectations_.empty() ? Json(nullptr) : Json(expectations_failed_);
+    print_json_line(j);
     return;
   }
-  std::printf("stopped (%s): %llu connection(s), %llu ok, %llu failed, %llu dropped; exit %d\n", stop_reason_.c_str(),
+  std::string expect;
+  if (!expectations_.empty())
+    expect = "; " + std::to_string(expectations_failed_) + " connection(s) failed an expectation";
+  std::printf("stopped (%s): %llu connection(s), %llu ok, %llu failed, %llu dropped%s; exit %d\n", stop_reason_.c_str(),
               static_cast<unsigned long long>(accepted_), static_cast<unsigned long long>(succeeded_),
-              static_cast<unsigned long long>(failed_), static_cast<unsigned long long>(dropped_), code);
+              static_cast<unsigned long long>(failed_), static_cast<unsigned long long>(dropped_), expect.c_str(),
+              code);
   std::fflush(stdout);
 }
 

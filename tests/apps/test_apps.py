@@ -31,9 +31,15 @@ START_TIMEOUT = 10  # seconds for a server to announce its port
 
 # Keys of the client's JSON object and of the server's handshake events (schema 1).
 CONNECTION_KEYS = [
-    "ok", "error", "tls", "sni", "verify", "peer_certificate", "peer_chain", "handshake", "bytes", "timing_ms"
+    "ok", "error", "tls", "sni", "verify", "peer_certificate", "peer_chain", "handshake", "bytes", "timing_ms",
+    "alpn", "resumed"
 ]
-CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + ["exit_code", "target", "peer_closed"]
+CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
+    "exit_code", "target", "peer_closed", "connections", "session", "expectations"
+]
+CONNECTION_SUMMARY_KEYS = [
+    "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
+]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
 VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok"]
 CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "chain_length"]
@@ -271,6 +277,11 @@ class AppTestCase(unittest.TestCase):
         self.assert_connection_fields(report)
         self.assertEqual(list(report["target"].keys()),
                          ["host", "port", "address", "server_hostname", "ca_certs", "ca_source"])
+        self.assertEqual(list(report["session"].keys()), ["in", "out", "saved"])
+        for entry in report["connections"]:
+            self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
+        for entry in report["expectations"]:
+            self.assertEqual(list(entry.keys()), ["field", "expected", "actual", "ok"])
 
     def assert_connection_fields(self, report):
         for key in CONNECTION_KEYS:
@@ -291,6 +302,8 @@ class AppTestCase(unittest.TestCase):
         self.assertEqual(list(report["handshake"]["steps"].keys()), ["read", "write"])
         self.assertEqual(list(report["bytes"].keys()), ["sent", "received"])
         self.assertEqual(list(report["timing_ms"].keys()), ["connect", "handshake", "total"])
+        self.assertIsInstance(report["resumed"], bool)
+        self.assertTrue(report["alpn"] is None or isinstance(report["alpn"], str))
 
 
 # ---------------------------------------------------------------------------
@@ -1062,6 +1075,377 @@ class ConcurrencyTests(AppTestCase):
         self.assertEqual(sum(1 for e in events if e["event"] == "accepted"), 51)
         self.assertEqual(sum(1 for e in events if e["event"] == "handshake" and e["ok"]), 50)
         self.assertEqual(events[-1]["connections"], {"accepted": 51, "ok": 50, "failed": 0, "dropped": 1})
+
+
+class ExpectTests(AppTestCase):
+    def test_expectations_that_hold_exit_0_and_are_listed_in_the_report(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--cert-reqs", "required", *TRUST,
+                        "--expect", "tls.version=TLSv1.3", "--expect", "verify.verified=true",
+                        "--expect", "peer_certificate.subject=CN=localhost")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        self.assertEqual(r.report["expectations"], [
+            {"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.3", "ok": True},
+            {"field": "verify.verified", "expected": "true", "actual": "true", "ok": True},
+            {"field": "peer_certificate.subject", "expected": "CN=localhost", "actual": "CN=localhost", "ok": True},
+        ])
+
+    def test_a_failed_expectation_exits_8_and_names_the_field_and_the_actual_value(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version=TLSv1.2",
+                        "--expect", "sni=localhost")
+        self.assertEqual(r.rc, 8, repr(r))
+        self.assertEqual(r.report["exit_code"], 8)
+        self.assertTrue(r.report["ok"])  # the connection itself worked
+        self.assertEqual(r.report["expectations"][0],
+                         {"field": "tls.version", "expected": "TLSv1.2", "actual": "TLSv1.3", "ok": False})
+        self.assertTrue(r.report["expectations"][1]["ok"])
+        self.assertIn("expectation failed: tls.version: expected 'TLSv1.2', actual 'TLSv1.3'", r.stderr)
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version=TLSv1.2",
+                        json_mode=False)
+        self.assertEqual(r.rc, 8)
+        self.assertRegex(r.stdout, r"(?m)^result +ok$")
+        self.assertRegex(r.stdout, r"(?m)^expect +FAILED  tls\.version: expected 'TLSv1\.2', actual 'TLSv1\.3'$")
+        self.assertRegex(r.stdout, r"(?m)^expectations +0 of 1 held: exit 8$")
+
+    def test_expectations_on_a_failed_handshake_exit_0_when_they_hold(self):
+        srv = self.server(certs=False, *["--certfile", cert("expired-chain.pem"), "--keyfile", cert("expired.key")])
+        r = self.client("--host", "localhost", "--port", srv.port, "--cert-reqs", "required", *TRUST,
+                        "--expect", "verify.result=failed", "--expect", "error.kind=cert_expired",
+                        "--expect", "exit_code=5", "--expect", "verify.depth=0", "--expect", "ok=false")
+        self.assertEqual(r.rc, 0, repr(r))
+        self.assertEqual(r.report["exit_code"], 0)
+        self.assertFalse(r.report["ok"])
+        self.assertEqual(r.report["error"]["kind"], "cert_expired")
+        self.assertTrue(all(e["ok"] for e in r.report["expectations"]))
+
+    def test_a_path_that_does_not_exist_is_a_failed_expectation_with_actual_missing(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.nope=1",
+                        "--expect", "peer_chain.7.subject=x", "--expect", "sni.deeper=x")
+        self.assertEqual(r.rc, 8)
+        self.assertEqual([e["actual"] for e in r.report["expectations"]], ["<missing>"] * 3)
+
+    def test_expect_compares_null_booleans_numbers_and_array_elements(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST, "--send", "abcd", "--read-bytes", "4",
+                        "--expect", "alpn=null", "--expect", "resumed=false", "--expect", "bytes.sent=4",
+                        "--expect", "bytes.received=4.0", "--expect", "peer_chain.1.subject=CN=ussl Test Intermediate CA",
+                        "--expect", "peer_certificate.san=[\"DNS:localhost\",\"DNS:server.ussl.test\",\"IP:127.0.0.1\","
+                        "\"IP:::1\"]", "--expect", "connections.0.ok=true")
+        self.assert_exit(r, 0)
+        self.assertTrue(all(e["ok"] for e in r.report["expectations"]), r.report["expectations"])
+
+    def test_a_configuration_error_keeps_exit_2_whatever_the_expectations(self):
+        r = self.client("--host", "localhost", "--port", 1, "--ca-certs", cert("missing.pem"), "--expect", "ok=false")
+        self.assert_exit(r, 2, "bad_file")
+        self.assertEqual(r.report["expectations"][0]["ok"], True)
+
+    def test_malformed_expect_is_a_usage_error(self):
+        for bad in ("tls.version", "=TLSv1.3", "tls..version=x"):
+            r = self.client("--host", "localhost", "--port", 1, "--expect", bad)
+            self.assert_exit(r, 2, "usage")
+
+    def test_server_expect_exits_0_when_every_connection_holds_and_8_when_one_does_not(self):
+        srv = self.server("--accept", "2", "--expect", "tls.version=TLSv1.3", "--expect", "sni=localhost")
+        self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
+        self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
+        self.assertEqual(srv.wait(), 0)
+        events = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual([all(x["ok"] for x in e["expectations"]) for e in events], [True, True])
+        self.assertEqual(srv.events()[-1]["expectations_failed"], 0)
+
+        srv = self.server("--accept", "2", "--expect", "tls.version=TLSv1.3")
+        self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
+        self.assert_exit(self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.2"), 0)
+        self.assertEqual(srv.wait(), 8)
+        events = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual(events[1]["expectations"],
+                         [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False}])
+        self.assertEqual(srv.events()[-1]["exit_code"], 8)
+        self.assertEqual(srv.events()[-1]["expectations_failed"], 1)
+
+    def test_server_expect_holds_for_a_failed_handshake_that_was_expected(self):
+        srv = self.server("--accept", "1", "--cert-reqs", "required", *TRUST, "--expect", "error.kind=peer_cert_missing")
+        self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 4, "alert_received")
+        self.assertEqual(srv.wait(), 0)
+
+    def test_server_human_output_lists_each_expectation(self):
+        srv = self.server("--accept", "1", "--expect", "tls.version=TLSv1.2", json_mode=False)
+        self.client("--host", "localhost", "--port", srv.port)
+        self.assertEqual(srv.wait(), 8)
+        self.assertRegex(srv.text(), r"\[1\] expect FAILED  tls\.version: expected 'TLSv1\.2', actual 'TLSv1\.3'")
+        self.assertRegex(srv.text(), r"1 connection\(s\) failed an expectation; exit 8")
+
+
+class VersionAndCipherTests(AppTestCase):
+    def test_tls_version_pins_the_version_with_short_or_long_names(self):
+        for server_name, client_name, want in (("1.2", "TLSv1.2", "TLSv1.2"), ("TLSv1.3", "1.3", "TLSv1.3"),
+                                               ("tlsv1.2", "1.2", "TLSv1.2")):
+            srv = self.server("--tls-version", server_name)
+            r = self.client("--host", "localhost", "--port", srv.port, "--tls-version", client_name)
+            self.assert_exit(r, 0)
+            self.assertEqual(r.report["tls"]["version"], want)
+
+    def test_min_and_max_version_accept_short_names(self):
+        srv = self.server("--min-version", "1.2", "--max-version", "1.2")
+        r = self.client("--host", "localhost", "--port", srv.port, "--min-version", "1.2", "--max-version", "1.3")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["version"], "TLSv1.2")
+
+    def test_tls_version_excludes_min_and_max_version_and_rejects_other_versions(self):
+        for args in (["--tls-version", "1.3", "--min-version", "1.2"], ["--tls-version", "1.1"],
+                     ["--max-version", "SSLv3"], ["--tls-version", "1.3", "--max-version", "1.3"]):
+            r = self.client("--host", "localhost", "--port", 1, *args)
+            self.assert_exit(r, 2, "usage")
+
+    def test_versions_that_do_not_meet_fail_the_handshake_with_exit_4(self):
+        srv = self.server("--tls-version", "1.2", "--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--tls-version", "1.3")
+        self.assert_exit(r, 4)
+        self.assertEqual(srv.wait(), 4)
+
+    def test_ciphers_accept_iana_and_wolfssl_names(self):
+        srv = self.server()
+        for name, want in (("TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"),
+                           ("TLS13-CHACHA20-POLY1305-SHA256", "TLS_CHACHA20_POLY1305_SHA256"),
+                           ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+                           ("tls_ecdhe_ecdsa_with_aes_128_gcm_sha256,ECDHE-ECDSA-CHACHA20-POLY1305",
+                            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")):
+            r = self.client("--host", "localhost", "--port", srv.port, "--ciphers", name)
+            self.assert_exit(r, 0)
+            self.assertEqual(r.report["tls"]["cipher"], want)
+
+    def test_a_list_of_tls12_suites_only_limits_the_client_to_tls12(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--ciphers",
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["version"], "TLSv1.2")
+
+    def test_an_unknown_cipher_suite_is_a_usage_error_naming_it(self):
+        for prog_args in (["--host", "localhost", "--port", 1], None):
+            if prog_args is None:
+                p = subprocess.run([SERVER, *SERVER_CERT, "--port", "0", "--ciphers", "TLS_AES_128_GCM_SHA256:NOPE"],
+                                   capture_output=True, text=True, timeout=10)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("unknown cipher suite 'NOPE'", p.stderr)
+                continue
+            r = self.client(*prog_args, "--ciphers", "TLS_AES_128_GCM_SHA256:NOPE")
+            self.assert_exit(r, 2, "usage")
+            self.assertIn("unknown cipher suite 'NOPE'", r.report["error"]["message"])
+
+    def test_a_cipher_list_that_contradicts_the_version_is_a_usage_error(self):
+        r = self.client("--host", "localhost", "--port", 1, "--tls-version", "1.3", "--ciphers",
+                        "ECDHE-ECDSA-AES128-GCM-SHA256")
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("no TLS 1.3 suite", r.report["error"]["message"])
+
+
+class AlpnTests(AppTestCase):
+    def test_the_protocol_selected_is_reported_by_both_sides(self):
+        srv = self.server("--alpn", "http/1.1,h2", "--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--alpn", "h2,http/1.1")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["alpn"], "h2")  # wolfSSL follows the client's order
+        self.assertEqual(srv.wait(), 0)
+        self.assertEqual([e for e in srv.events() if e["event"] == "handshake"][0]["alpn"], "h2")
+
+    def test_the_client_goes_on_when_the_server_selects_none(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--alpn", "h2", json_mode=False)
+        self.assert_exit(r, 0)
+        self.assertRegex(r.stdout, r"(?m)^alpn +none selected \(offered h2\)$")
+
+    def test_the_server_refuses_a_client_offering_only_other_protocols(self):
+        srv = self.server("--alpn", "foo", "--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--alpn", "bar")
+        self.assert_exit(r, 4, "alert_received")
+        self.assertEqual(r.report["error"]["alert"], "no_application_protocol")
+        self.assertEqual(srv.wait(), 4)
+
+    def test_alpn_is_null_when_nothing_was_offered(self):
+        srv = self.server("--alpn", "h2")
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertIsNone(r.report["alpn"])
+
+    def test_an_invalid_protocol_name_is_a_usage_error(self):
+        r = self.client("--host", "localhost", "--port", 1, "--alpn", "h2,,http/1.1")
+        self.assert_exit(r, 2, "usage")
+
+
+class ResumptionTests(AppTestCase):
+    def test_reconnect_resumes_every_connection_after_the_first_with_tls13_tickets(self):
+        srv = self.server("--accept", "3")
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "2", "--send", "hi",
+                        "--read-bytes", "2")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        conns = r.report["connections"]
+        self.assertEqual([c["resumed"] for c in conns], [False, True, True])
+        self.assertEqual([c["tls"]["version"] for c in conns], ["TLSv1.3"] * 3)
+        self.assertEqual([c["bytes"] for c in conns], [{"sent": 2, "received": 2}] * 3)
+        self.assertTrue(all(c["ticket_received"] for c in conns))
+        self.assertEqual(srv.wait(), 0)
+        self.assertEqual([e["resumed"] for e in srv.events() if e["event"] == "handshake"], [False, True, True])
+
+    def test_reconnect_resumes_with_tls12(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "1", "--tls-version", "1.2")
+        self.assert_exit(r, 0)
+        self.assertEqual([c["resumed"] for c in r.report["connections"]], [False, True])
+
+    def test_human_report_has_a_line_per_reconnection(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "2", *TRUST,
+                        "--cert-reqs", "required", json_mode=False)
+        self.assert_exit(r, 0)
+        self.assertRegex(r.stdout, r"(?m)^session +new \(full handshake\)$")
+        self.assertRegex(r.stdout, r"(?m)^reconnect 1 +resumed, TLSv1\.3 ")
+        self.assertRegex(r.stdout, r"(?m)^reconnect 2 +resumed, TLSv1\.3 ")
+        self.assertRegex(r.stdout, r"(?m)^result +ok$")
+
+    def test_one_connection_without_reconnect(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertEqual(len(r.report["connections"]), 1)
+        self.assertEqual(r.report["session"], {"in": None, "out": None, "saved": False})
+
+    def test_reconnect_stops_at_the_first_connection_that_fails(self):
+        srv = self.server("--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "3")
+        srv.wait()
+        self.assert_exit(r, 3, "connection_refused")
+        self.assertEqual([c["ok"] for c in r.report["connections"]], [True, False])
+        self.assertEqual(r.report["tls"]["version"], "TLSv1.3")  # the first connection's
+
+    def test_sess_out_then_sess_in_resumes_in_a_new_process(self):
+        srv = self.server()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "session")
+            r = self.client("--host", "localhost", "--port", srv.port, "--sess-out", path)
+            self.assert_exit(r, 0)
+            self.assertEqual(r.report["session"], {"in": None, "out": path, "saved": True})
+            with open(path) as f:
+                text = f.read()
+            self.assertTrue(text.startswith("-----BEGIN USSL SESSION-----\n"), text)
+            r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path, "--expect", "resumed=true")
+            self.assert_exit(r, 0)
+            self.assertTrue(r.report["resumed"])
+            r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path, json_mode=False)
+            self.assertRegex(r.stdout, r"(?m)^session +resumed$")
+            self.assertRegex(r.stdout, r"(?m)^verify +not checked: resumed session")
+
+    def test_a_missing_or_bad_session_file_exits_2_before_connecting(self):
+        srv = self.server()
+        with tempfile.TemporaryDirectory() as tmp:
+            bad = {"missing": None, "not a session": "hello\n",
+                   "bad base64": "-----BEGIN USSL SESSION-----\n!!!!\n-----END USSL SESSION-----\n",
+                   "not wolfSSL's": "-----BEGIN USSL SESSION-----\nAAAAAAAA\n-----END USSL SESSION-----\n"}
+            for name, content in bad.items():
+                path = os.path.join(tmp, name.replace(" ", "-"))
+                if content is not None:
+                    with open(path, "w") as f:
+                        f.write(content)
+                r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path)
+                self.assert_exit(r, 2, "bad_file")
+                self.assertIn("--sess-in", r.report["error"]["message"])
+                self.assertIsNone(r.report["target"]["address"], name)  # never connected
+        self.assertEqual([e for e in srv.events() if e["event"] == "accepted"], [])
+
+    def test_sess_out_that_cannot_be_written_exits_2(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, "--sess-out", "/nonexistent-dir/session")
+        self.assert_exit(r, 2, "bad_file")
+
+
+class KeyLogAndVersionTests(AppTestCase):
+    def features(self):
+        p = subprocess.run([CLIENT, "--version", "--json"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0)
+        return json.loads(p.stdout)
+
+    def test_version_json_lists_the_wolfssl_features(self):
+        for prog in (CLIENT, SERVER):
+            p = subprocess.run([prog, "--json", "--version"], capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 0)
+            j = json.loads(p.stdout)
+            self.assertEqual(list(j.keys()), ["schema", "version", "wolfssl"])
+            self.assertEqual(j["schema"], 1)
+            self.assertRegex(j["version"], r"^\d+\.\d+\.\d+$")
+            self.assertRegex(j["wolfssl"]["version"], r"^\d+\.\d+\.\d+")
+            for name in ("tls13", "sni", "alpn", "session_tickets", "secret_callback"):
+                self.assertIsInstance(j["wolfssl"]["features"][name], bool)
+            p = subprocess.run([prog, "--version"], capture_output=True, text=True, timeout=10)
+            self.assertRegex(p.stdout, r"(?m)^wolfSSL features:( [+-][a-z0-9_]+)+$")
+
+    def test_keylog_writes_nss_lines_or_fails_naming_the_missing_build_feature(self):
+        supported = self.features()["wolfssl"]["features"]["secret_callback"]
+        srv = self.server()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "keys")
+            env = dict(os.environ, SSLKEYLOGFILE=os.path.join(tmp, "env-keys"))
+            for args, env_, target in ((["--keylog", path], None, path), ([], env, env["SSLKEYLOGFILE"])):
+                r = self.client("--host", "localhost", "--port", srv.port, *args, env=env_)
+                if supported:
+                    self.assert_exit(r, 0)
+                    with open(target) as f:
+                        labels = {line.split()[0] for line in f if line.strip()}
+                    self.assertIn("CLIENT_TRAFFIC_SECRET_0", labels)
+                    self.assertIn("SERVER_HANDSHAKE_TRAFFIC_SECRET", labels)
+                else:
+                    self.assert_exit(r, 2, "usage")
+                    self.assertIn("HAVE_SECRET_CALLBACK", r.report["error"]["message"])
+                    self.assertIn("--keylog" if args else "SSLKEYLOGFILE", r.report["error"]["message"])
+                    self.assertFalse(os.path.exists(target))
+            p = subprocess.run([SERVER, *SERVER_CERT, "--port", "0", "--accept", "1", "--keylog", path],
+                               capture_output=True, text=True, timeout=3) if not supported else None
+            if p is not None:
+                self.assertEqual(p.returncode, 2)
+                self.assertIn("HAVE_SECRET_CALLBACK", p.stderr)
+
+    def test_an_unwritable_keylog_file_exits_2(self):
+        if not self.features()["wolfssl"]["features"]["secret_callback"]:
+            self.skipTest("this wolfSSL cannot log keys (the refusal is tested above)")
+        r = self.client("--host", "localhost", "--port", 1, "--keylog", "/nonexistent-dir/keys")
+        self.assert_exit(r, 2, "bad_file")
+
+
+class DataTests(AppTestCase):
+    def test_recv_file_holds_exactly_the_bytes_received(self):
+        srv = self.server("--mode", "source", "--source-bytes", "100000")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "received")
+            r = self.client("--host", "localhost", "--port", srv.port, "--recv-file", path, "--read-timeout", "5000")
+            self.assert_exit(r, 0)
+            with open(path, "rb") as f:
+                data = f.read()
+        pattern = b"abcdefghijklmnopqrstuvwxyz0123456789\n"
+        self.assertEqual(data, (pattern * (100000 // len(pattern) + 1))[:100000])
+
+    def test_source_mode_sends_more_than_its_buffer(self):
+        srv = self.server("--mode", "source", "--source-bytes", str(3 * 1024 * 1024))
+        r = self.client("--host", "localhost", "--port", srv.port, "--read-bytes", str(3 * 1024 * 1024),
+                        "--timeout", "15000")
+        self.assert_exit(r, 0)
+
+    def test_a_blocking_client_reads_while_it_sends_so_a_large_echo_cannot_deadlock(self):
+        size = 4 * 1024 * 1024
+        srv = self.server()
+        with tempfile.TemporaryDirectory() as tmp:
+            send = os.path.join(tmp, "send")
+            recv = os.path.join(tmp, "recv")
+            data = os.urandom(size)
+            with open(send, "wb") as f:
+                f.write(data)
+            r = self.client("--host", "localhost", "--port", srv.port, "--send-file", send, "--read-bytes", size,
+                            "--recv-file", recv, "--timeout", "20000")
+            self.assert_exit(r, 0)
+            with open(recv, "rb") as f:
+                self.assertEqual(f.read(), data)
 
 
 def main():

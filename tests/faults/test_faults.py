@@ -86,6 +86,10 @@ class Server:
                     return int(line.split()[1])
         return 0
 
+    def sanitized(self):
+        with open(f"/proc/{self.proc.pid}/maps") as f:
+            return "libasan" in f.read()
+
     def alive(self):
         return self.proc.poll() is None
 
@@ -343,7 +347,11 @@ class FloodTests(unittest.TestCase):
             s.close()
         self.assertEqual(server.fd_count(), baseline_fds, "descriptors leaked")
         growth = server.rss_kib() - baseline_rss
-        self.assertLess(growth, 16 * 1024, f"RSS grew by {growth} KiB after the flood")
+        # AddressSanitizer keeps freed memory in quarantine (256 MiB by
+        # default), so RSS cannot return to the baseline under it; descriptors
+        # and LeakSanitizer cover that build instead.
+        if not server.sanitized():
+            self.assertLess(growth, 16 * 1024, f"RSS grew by {growth} KiB after the flood")
         self.assertTrue(server.alive())
         sys.stderr.write(f"flood: 1000 connections in {elapsed:.1f}s, RSS growth {growth} KiB\n")
 
