@@ -13,13 +13,18 @@ if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -c
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends clang libclang-rt-14-dev
 fi
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DUSSL_FUZZ=ON -DUSSL_WOLFSSL=system -DUSSL_BUILD_APPS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DUSSL_FUZZ=ON -DUSSL_WOLFSSL=system -DUSSL_BUILD_APPS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 CORPUS=build-fuzz/corpus
 ./build-fuzz/tests/fuzz/record_seeds "$CORPUS" >/dev/null
+mkdir -p "$CORPUS/fuzz_cli_parsers"
+printf '%s\n' 'verify.result=ok' 'connections.1.resumed=true' 'peer_certificate.subject=CN=localhost' \
+  'a.example:certs/server-chain.pem:certs/server.key' '[::1]' '127.0.0.1' \
+  'TLS_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256' 'TLS13-AES128-GCM-SHA256' \
+  > "$CORPUS/fuzz_cli_parsers/seed-1"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for target in fuzz_load_files fuzz_server_handshake fuzz_client_handshake; do
+for target in fuzz_load_files fuzz_server_handshake fuzz_client_handshake fuzz_cli_parsers; do
   mkdir -p "$CORPUS/$target" "build-fuzz/artifacts/$target"
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s" >&2
   if ! ./build-fuzz/tests/fuzz/$target "$CORPUS/$target" -max_total_time="$SECONDS_PER_TARGET" \
