@@ -51,6 +51,7 @@ class Server:
         if first is None or first.get("event") != "listening":
             self.stop()
             raise AssertionError(f"server did not announce its port: {first}")
+        self.listening = first
         self.port = first["port"]
 
     def _pump(self):
@@ -473,6 +474,60 @@ class ClientFaultTests(unittest.TestCase):
         r = self.run_client(server.port, "--timeout", "5000", "--read-timeout", "2000")
         self.assertEqual(r.returncode, 6, r.stderr)
         self.assertEqual(r.report["error"]["kind"], "protocol_error")
+
+
+class SecureDefaultsTests(unittest.TestCase):
+    """Issue 6: no key material in any output, loopback by default."""
+
+    @staticmethod
+    def key_lines(path):
+        with open(path) as f:
+            return [l.strip() for l in f if l.strip() and not l.startswith("-----")]
+
+    def test_no_private_key_material_is_logged_even_at_the_most_verbose_level(self):
+        log = tempfile.TemporaryFile(mode="w+")
+        proc = subprocess.Popen([ARGS.server, "-vvv", "--port", "0", "--json", "--certfile", cert("server-chain.pem"),
+                                 "--keyfile", cert("server.key"), "--cert-reqs", "optional", "--ca-certs",
+                                 cert("root-ca.pem"), "--accept", "1"],
+                                stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            port = json.loads(proc.stdout.readline())["port"]
+            client = subprocess.run([ARGS.client, "-vvv", "--host", "localhost", "--port", str(port), "--cert-reqs",
+                                     "required", "--ca-certs", cert("root-ca.pem"), "--certfile",
+                                     cert("client-chain.pem"), "--keyfile", cert("client.key"), "--send", "hi",
+                                     "--read-bytes", "2", "--show-certs"],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(client.returncode, 0, client.stderr)
+            server_out, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+        log.seek(0)
+        everything = client.stdout + client.stderr + server_out + log.read()
+        self.assertGreater(len(client.stderr.splitlines()), 3, "-vvv should log something")
+        for key in ("server.key", "client.key"):
+            for line in self.key_lines(cert(key)):
+                self.assertNotIn(line, everything, f"a line of {key} appeared in the output")
+        self.assertNotIn("PRIVATE KEY", everything)
+
+    def test_server_binds_loopback_unless_told_otherwise(self):
+        server = Server()
+        self.addCleanup(server.stop)
+        self.assertEqual(server.listening["address"], "127.0.0.1")
+
+    def test_cert_reqs_none_is_always_flagged_as_not_verified(self):
+        server = Server()
+        self.addCleanup(server.stop)
+        r = subprocess.run([ARGS.client, "--host", "localhost", "--port", str(server.port), "--ca-certs",
+                            cert("root-ca.pem")], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("NOT VERIFIED (cert-reqs none)", r.stdout)
+        j = subprocess.run([ARGS.client, "--host", "localhost", "--port", str(server.port), "--json"],
+                           capture_output=True, text=True, timeout=30)
+        report = json.loads(j.stdout)
+        self.assertFalse(report["verify"]["verified"])
+        self.assertEqual(report["verify"]["mode"], "none")
 
 
 def main():
