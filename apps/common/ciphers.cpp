@@ -5,6 +5,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/text.hpp"
 #include "ussl/socket.hpp"
 
 namespace ussl::apps {
@@ -95,16 +96,7 @@ bool iequal(std::string_view a, std::string_view b) {
          });
 }
 
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t sep = list.find_first_of(":,", start);
-    out.push_back(list.substr(start, sep == std::string::npos ? std::string::npos : sep - start));
-    if (sep == std::string::npos) return out;
-    start = sep + 1;
-  }
-}
+std::vector<std::string> split_list(const std::string& list) { return split(list, ":,"); }
 
 }  // namespace
 

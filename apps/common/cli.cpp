@@ -11,6 +11,7 @@
 #include "common/expect.hpp"
 #include "common/keylog.hpp"
 #include "common/report.hpp"
+#include "common/text.hpp"
 #include "ussl/socket.hpp"
 
 namespace ussl::apps {
@@ -169,16 +170,7 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
       ->type_name("FILE");
 }
 
-std::vector<std::string> split_alpn(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = list.find(',', start);
-    out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
+std::vector<std::string> split_alpn(const std::string& list) { return split(list, ","); }
 
 Options options_from(const TlsFlags& flags, bool server) {
   Options options;

@@ -4,21 +4,14 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "common/text.hpp"
+
 namespace ussl::apps {
 namespace {
 
 constexpr const char* kMissing = "<missing>";
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t dot = path.find('.', start);
-    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) return parts;
-    start = dot + 1;
-  }
-}
+std::vector<std::string> split_path(const std::string& path) { return split(path, "."); }
 
 std::optional<std::size_t> index_of(const std::string& segment) {
   std::size_t index = 0;

@@ -33,16 +33,6 @@ NonBlockingPair deferred_nonblocking_pair(Options client = client_options(), Opt
   return p;
 }
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error raised";
-  return ErrorKind::internal;
-}
-
 TEST(Deferred, WrapDoesNoIo) {
   auto [ct, st] = make_memory_pipe();
   MemoryTransport* raw = ct.get();

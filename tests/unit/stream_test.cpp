@@ -37,16 +37,6 @@ Connected connect_pair(std::optional<TlsVersion> max = std::nullopt) {
   return c;
 }
 
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error raised";
-  return ErrorKind::internal;
-}
-
 TEST(Stream, ReadNWaitsForNBytesAcrossRecords) {
   Connected c = connect_pair();
   auto writer = std::async(std::launch::async, [&] {

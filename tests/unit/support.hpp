@@ -81,6 +81,17 @@ inline Pair handshake(const Options& client, const Options& server) {
   return pair;
 }
 
+// The kind of the ussl::Error that f raises (a test failure if none).
+inline ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error raised";
+  return ErrorKind::internal;
+}
+
 // A connected AF_UNIX stream socketpair, as raw descriptors.
 inline std::pair<int, int> socket_pair() {
   int fds[2] = {-1, -1};
