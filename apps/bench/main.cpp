@@ -3,11 +3,19 @@
 // handshakes, optional echo payload) and reports handshakes/s, throughput and
 // latency percentiles. One epoll loop per thread, non-blocking sockets and
 // deferred handshakes: the ussl semantics exercised at scale.
+//
+// --hold N keeps N established connections open and idle (to measure a
+// server's memory per connection, or its handshake rate while it holds them):
+// it prints a "holding" JSON line once all N are up, holds them for
+// --hold-seconds (or until stdin reaches EOF with --hold-until-eof), then
+// reports how many the server still kept open.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -47,6 +56,10 @@ struct Config {
   std::optional<std::string> tls_version;
   std::optional<std::string> ciphers;
   std::optional<std::string> groups;
+  long hold = 0;  // keep this many connections open after their handshake
+  double hold_seconds = 10;
+  bool hold_until_eof = false;
+  std::optional<std::string> latency_file;
   bool json = false;
 };
 
@@ -56,6 +69,7 @@ struct Stats {
   std::map<std::string, long> errors;
   std::vector<double> latency_ms;  // connect start -> handshake (+ echo) done
   std::uint64_t bytes = 0;
+  std::optional<std::string> version, cipher;  // as the first successful connection negotiated
 };
 
 enum class Stage { connecting, handshaking, ticket, writing, reading };
@@ -73,7 +87,9 @@ class Worker {
   Worker(const Config& cfg, std::shared_ptr<const ussl::Context> ctx, sockaddr_storage addr, socklen_t addr_len,
          int slots, std::atomic<long>& budget, Clock::time_point end)
       : cfg_(cfg), ctx_(std::move(ctx)), addr_(addr), addr_len_(addr_len), slots_(slots), budget_(budget), end_(end) {
+    // Ends in a newline: line-based echo servers (gnutls-serv --echo, s_server -rev) answer whole lines.
     payload_.assign(cfg.payload, 'p');
+    if (!payload_.empty()) payload_.back() = '\n';
   }
 
   Stats run() {
@@ -92,6 +108,25 @@ class Worker {
     }
     ::close(epoll_);
     return std::move(stats_);
+  }
+
+  // After --hold: how many held connections the server still keeps open
+  // (a non-blocking read finds no EOF and no error).
+  long still_open() {
+    long open = 0;
+    for (auto& sock : held_) {
+      try {
+        auto r = sock->read(1);
+        if (!r || !r->empty()) ++open;
+      } catch (const ussl::Error&) {
+      }
+    }
+    return open;
+  }
+
+  void close_held() {
+    for (auto& sock : held_) sock->close();
+    held_.clear();
   }
 
  private:
@@ -132,11 +167,18 @@ class Worker {
     } else {
       ++stats_.ok;
       if (s.sock->session_reused()) ++stats_.resumed;
+      if (!stats_.version) {
+        stats_.version = s.sock->tls_version();
+        stats_.cipher = s.sock->cipher();
+      }
       stats_.latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s.start).count());
       stats_.bytes += s.sent + s.received;
       if (cfg_.resume && !session_) session_ = s.sock->session();
     }
-    if (s.sock) {
+    if (s.sock && !error && cfg_.hold > 0) {
+      ::epoll_ctl(epoll_, EPOLL_CTL_DEL, s.fd, nullptr);  // idle from now on
+      held_.push_back(std::move(s.sock));
+    } else if (s.sock) {
       s.sock->close();  // closes the descriptor too (epoll forgets it)
     } else if (s.fd >= 0) {
       ::close(s.fd);
@@ -207,8 +249,37 @@ class Worker {
   int epoll_ = -1;
   int active_ = 0;
   std::optional<std::string> session_;
+  std::vector<std::unique_ptr<ussl::SslSocket>> held_;
   Stats stats_;
 };
+
+// Sleep up to seconds; with until_eof, return early once stdin is at EOF.
+void hold_for(double seconds, bool until_eof) {
+  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < end) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+    const int ms = static_cast<int>(std::clamp<long long>(left, 1, 200));
+    if (!until_eof) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      continue;
+    }
+    pollfd pfd{0, POLLIN, 0};
+    if (::poll(&pfd, 1, ms) > 0) {
+      char buf[256];
+      const ssize_t n = ::read(0, buf, sizeof buf);
+      if (n <= 0) return;
+    }
+  }
+}
+
+// Holding thousands of connections needs descriptors: take the hard limit.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
 
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -240,12 +311,22 @@ int main(int argc, char** argv) {
   app.add_option("--count", cfg.count, "Stop after this many connections (0: run for --duration).")
       ->check(CLI::Range(0L, 100000000L));
   app.add_flag("--resume", cfg.resume, "Resume the first session in every later connection.");
-  app.add_option("--payload", cfg.payload, "Send this many bytes per connection and read them back (echo server).")
+  app.add_option("--payload", cfg.payload,
+                 "Send this many bytes per connection (a line) and read them back (echo server).")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
   app.add_option("--tls-version", cfg.tls_version, "Pin the protocol version: 1.2 or 1.3.")
       ->check(CLI::IsMember({"1.2", "1.3"}));
   app.add_option("--ciphers", cfg.ciphers, "wolfSSL cipher list.");
   app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519:P-256).");
+  app.add_option("--hold", cfg.hold,
+                 "Open N connections (at --concurrency), keep each open and idle after its handshake (and "
+                 "--payload echo), print a 'holding' JSON line, hold them, then report how many are still open.")
+      ->check(CLI::Range(1L, 1000000L));
+  app.add_option("--hold-seconds", cfg.hold_seconds, "With --hold: hold the connections this long.")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  app.add_flag("--hold-until-eof", cfg.hold_until_eof, "With --hold: stop holding early when stdin reaches EOF.");
+  app.add_option("--latency-file", cfg.latency_file, "Write every connection's latency (ms), one per line.");
   app.add_flag("--json", cfg.json, "Print one JSON object.");
   try {
     app.parse(argc, argv);
@@ -254,6 +335,14 @@ int main(int argc, char** argv) {
     std::cerr << "ussl-bench: usage: " << e.what() << " (see --help)\n";
     return 2;
   }
+  if (cfg.hold > 0) {
+    if (cfg.count > 0 && cfg.count != cfg.hold) {
+      std::cerr << "ussl-bench: usage: --hold N opens N connections; leave out --count\n";
+      return 2;
+    }
+    cfg.count = cfg.hold;
+  }
+  raise_fd_limit();
 
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -297,16 +386,31 @@ int main(int argc, char** argv) {
   std::atomic<long> budget{cfg.count};
   const int threads = std::min(cfg.threads, cfg.concurrency);
   std::vector<Stats> results(static_cast<std::size_t>(threads));
-  std::vector<std::thread> pool;
+  std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; ++t) {
     const int slots = cfg.concurrency / threads + (t < cfg.concurrency % threads ? 1 : 0);
-    pool.emplace_back([&, t, slots] {
-      Worker w(cfg, ctx, addr, addr_len, slots, budget, end);
-      results[static_cast<std::size_t>(t)] = w.run();
-    });
+    workers.push_back(std::make_unique<Worker>(cfg, ctx, addr, addr_len, slots, budget, end));
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] { results[static_cast<std::size_t>(t)] = workers[static_cast<std::size_t>(t)]->run(); });
   }
   for (auto& th : pool) th.join();
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
+
+  long held = 0, still_open = 0;
+  if (cfg.hold > 0) {
+    for (auto& r : results) held += r.ok;
+    if (cfg.json) {
+      std::cout << nlohmann::json{{"event", "holding"}, {"held", held}, {"wall_s", wall}}.dump() << std::endl;
+    } else {
+      std::printf("holding      %ld connections (opened in %.2f s)\n", held, wall);
+      std::fflush(stdout);
+    }
+    hold_for(cfg.hold_seconds, cfg.hold_until_eof);
+    for (auto& w : workers) still_open += w->still_open();
+    for (auto& w : workers) w->close_held();
+  }
 
   Stats total;
   for (auto& r : results) {
@@ -315,6 +419,18 @@ int main(int argc, char** argv) {
     total.bytes += r.bytes;
     for (auto& [k, v] : r.errors) total.errors[k] += v;
     total.latency_ms.insert(total.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
+    if (!total.version) {
+      total.version = r.version;
+      total.cipher = r.cipher;
+    }
+  }
+  if (cfg.latency_file) {
+    std::ofstream out(*cfg.latency_file);
+    for (double ms : total.latency_ms) out << ms << "\n";
+    if (!out) {
+      std::cerr << "ussl-bench: error: cannot write " << *cfg.latency_file << "\n";
+      return 2;
+    }
   }
   long failed = 0;
   for (auto& [k, v] : total.errors) failed += v;
@@ -334,7 +450,12 @@ int main(int argc, char** argv) {
       {"threads", threads},
       {"resume", cfg.resume},
       {"payload", cfg.payload},
+      {"negotiated", {{"version", total.version.value_or("")}, {"cipher", total.cipher.value_or("")}}},
+      {"wolfssl_version", ussl::wolfssl_version()},
   };
+  if (cfg.hold > 0) report["hold"] = {{"held", held}, {"still_open", still_open}, {"seconds", cfg.hold_seconds}};
+  const bool hold_ok = cfg.hold == 0 || still_open == held;
+  report["ok"] = failed == 0 && total.ok > 0 && hold_ok;
   if (cfg.json) {
     std::cout << report.dump() << "\n";
   } else {
@@ -344,6 +465,7 @@ int main(int argc, char** argv) {
     std::printf("latency      p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n", report["latency_ms"]["p50"].get<double>(),
                 report["latency_ms"]["p90"].get<double>(), report["latency_ms"]["p99"].get<double>());
     for (auto& [k, v] : total.errors) std::printf("error        %s: %ld\n", k.c_str(), v);
+    if (cfg.hold > 0) std::printf("held         %ld, still open at the end %ld\n", held, still_open);
   }
-  return failed == 0 && total.ok > 0 ? 0 : 4;
+  return failed == 0 && total.ok > 0 && hold_ok ? 0 : 4;
 }

@@ -1,6 +1,8 @@
 #include "server/server.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -29,6 +31,13 @@ constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxBuffered = 256 * 1024;  // stop reading while this much waits to be sent
 constexpr milliseconds kShutdownGrace{2000};
 constexpr std::string_view kSourcePattern = "abcdefghijklmnopqrstuvwxyz0123456789\n";
+// The pattern repeated to a little over 16 KiB, so any slice of a read chunk
+// starting at any phase of the pattern is one contiguous substring.
+const std::string kSourceBlock = [] {
+  std::string block;
+  while (block.size() < 16384 + 2 * kSourcePattern.size()) block += kSourcePattern;
+  return block;
+}();
 
 // Written by the signal handler, read by the loop.
 volatile std::sig_atomic_t g_signals = 0;
@@ -245,6 +254,8 @@ void Server::accept_ready() {
       if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("accept(): {}", std::strerror(errno));
       return;
     }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small records go out at once
     auto conn = std::make_unique<Conn>();
     conn->id = ++accepted_;
     conn->peer = endpoint_of(reinterpret_cast<const sockaddr*>(&addr));
@@ -354,8 +365,12 @@ void Server::write_out(Conn& conn) {
 
 void Server::fill_source(Conn& conn) {
   while (conn.source_left > 0 && conn.out.size() < kMaxBuffered) {
-    const std::uint64_t n = std::min<std::uint64_t>(conn.source_left, kReadChunk);
-    for (std::uint64_t i = 0; i < n; ++i) conn.out += kSourcePattern[(conn.source_offset + i) % kSourcePattern.size()];
+    // Whole slices of the repeated pattern, not a byte at a time (the byte
+    // loop cost two thirds of the server's CPU in a bulk download).
+    const std::size_t phase = static_cast<std::size_t>(conn.source_offset % kSourcePattern.size());
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>({conn.source_left, kReadChunk, kSourceBlock.size() - phase}));
+    conn.out.append(kSourceBlock, phase, n);
     conn.source_offset += n;
     conn.source_left -= n;
   }
