@@ -300,7 +300,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "optional", "required"}))
       ->capture_default_str();
   app.add_option("--ca-certs", cfg.ca_certs, "Trust anchors (PEM/DER file or directory).");
-  app.add_option("--certfile", cfg.certfile, "Client certificate.")->needs(app.add_option("--keyfile", cfg.keyfile));
+  auto* keyfile = app.add_option("--keyfile", cfg.keyfile, "Private key of the client certificate.");
+  app.add_option("--certfile", cfg.certfile, "Client certificate (chain), PEM or DER.")->needs(keyfile);
   app.add_option("--concurrency,-c", cfg.concurrency, "Keep this many connections in flight.")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

@@ -55,15 +55,8 @@ Json verify_json(const VerifyResult& verify) {
 
 Json peer_certificate_json(const std::vector<CertificateInfo>& chain) {
   if (chain.empty()) return nullptr;
-  const CertificateInfo& leaf = chain.front();
-  Json j;
-  j["subject"] = leaf.subject;
-  j["issuer"] = leaf.issuer;
-  j["san"] = leaf.san;
-  j["not_before"] = leaf.not_before;
-  j["not_after"] = leaf.not_after;
-  j["sha256"] = leaf.sha256;
-  j["serial"] = leaf.serial;
+  Json j = certificate_json(chain.front(), false);
+  j.erase("pem");
   j["chain_length"] = chain.size();
   return j;
 }

@@ -256,10 +256,9 @@ std::string_view tls_version_name(TlsVersion version) noexcept {
 std::string wolfssl_version() { return wolfSSL_lib_version(); }
 
 std::vector<Feature> wolfssl_features() {
-  auto on = [](bool b) { return b; };
   return {
 #ifdef WOLFSSL_TLS13
-    {"tls13", on(true)},
+    {"tls13", true},
 #else
     {"tls13", false},
 #endif

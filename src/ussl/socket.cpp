@@ -57,7 +57,7 @@ struct SslSocket::Impl {
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
-  Error map_error(int ret, int err, bool handshake);
+  Error map_error(int err, bool handshake);
   void check_usable() const;
   bool advance_handshake(const char* trigger);
   void complete_handshake_blocking(const char* trigger);
@@ -298,11 +298,11 @@ int SslSocket::Impl::call(const std::function<int()>& op, bool handshake) {
     eof = true;
     return 0;
   }
-  sticky = map_error(ret, err, handshake);
+  sticky = map_error(err, handshake);
   throw *sticky;
 }
 
-Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
+Error SslSocket::Impl::map_error(int err, bool handshake) {
   const char* phase = handshake ? " during the handshake" : "";
   if (setup_failure && handshake) return Error(setup_failure->kind(), setup_failure->message(), err);
   if (verify.failure && verify.enforced && handshake)
@@ -338,7 +338,6 @@ Error SslSocket::Impl::map_error(int ret, int err, bool handshake) {
   std::string text = wolfssl_error_text(err);
   if (history.last_tx.code > 0 || (history.last_tx.level == 2))
     text += "; sent alert " + alert_name(history.last_tx.code);
-  (void)ret;
   return Error(ErrorKind::protocol_error, text + phase, err);
 }
 
@@ -403,9 +402,7 @@ int SslSocket::Impl::read_some(char* buf, std::size_t n, const char* trigger) {
     }
   }
   if (eof) return 0;
-  if (!stalled.empty() && !flush_stalled() && want == Want::write) {
-    // Our own record is still queued; reading may proceed regardless.
-  }
+  flush_stalled();  // a record of ours still queued goes out first; reading proceeds either way
   const int want_n = static_cast<int>(std::min<std::size_t>(n, kRecordSize));
   for (;;) {
     const int ret = call([&] { return wolfSSL_read(ssl.get(), buf, want_n); }, false);
