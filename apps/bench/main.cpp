@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/net.hpp"
 #include "ussl/ussl.hpp"
 
 namespace {
@@ -272,15 +273,6 @@ void hold_for(double seconds, bool until_eof) {
   }
 }
 
-// Holding thousands of connections needs descriptors: take the hard limit.
-void raise_fd_limit() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
-  }
-}
-
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   const auto k = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
@@ -343,7 +335,7 @@ int main(int argc, char** argv) {
     }
     cfg.count = cfg.hold;
   }
-  raise_fd_limit();
+  ussl::apps::raise_fd_limit();
 
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;

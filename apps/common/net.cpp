@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -138,6 +139,14 @@ Connection connect_tcp(const std::string& host, std::uint16_t port, Deadline dea
   }
   if (last) throw *last;
   throw Error(ErrorKind::resolve_failed, "cannot resolve '" + host + "': no address");
+}
+
+void raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 Listener listen_tcp(const std::string& address, std::uint16_t port) {

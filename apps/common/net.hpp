@@ -70,6 +70,10 @@ struct Listener {
   Endpoint local;
 };
 
+// Holding thousands of connections needs descriptors: raises the soft
+// RLIMIT_NOFILE to the hard limit (quietly keeps it when that fails).
+void raise_fd_limit();
+
 // Binds address:port (port 0 picks a free port; "::" also accepts IPv4) and
 // listens. Throws ussl::Error(usage) when the address is invalid or taken.
 Listener listen_tcp(const std::string& address, std::uint16_t port);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 
 namespace ussl::apps {
 
@@ -116,9 +117,18 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
   out["resumed"] = facts.resumed;
 }
 
-void print_json_line(const Json& j) {
+std::string json_line(const Json& j) {
   // Invalid UTF-8 (a peer's odd certificate field) must not abort the report.
-  std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
+  std::string line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  line += '\n';
+  return line;
+}
+
+void print_json_line(const Json& j) {
+  const std::string line = json_line(j);
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  std::cout << line << std::flush;
 }
 
 std::string describe(const ErrorInfo& error) {

@@ -60,6 +60,9 @@ Json certificate_json(const CertificateInfo& cert, bool with_pem);
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
 // One line of JSON, written and flushed at once.
+// One JSON document as a line (with '\n'); invalid UTF-8 is replaced.
+std::string json_line(const Json& j);
+// Writes json_line(j) to stdout and flushes; safe to call from several threads.
 void print_json_line(const Json& j);
 
 // --- human text ---

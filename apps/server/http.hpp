@@ -23,6 +23,11 @@ class HttpParser {
   // stream is malformed (then error() is set).
   std::optional<HttpRequest> next();
   const std::string& error() const noexcept { return error_; }
+  // Gives the buffer's memory back when nothing is pending (an idle
+  // keep-alive connection then holds no request buffer).
+  void release_if_empty() {
+    if (buffer_.empty()) std::string().swap(buffer_);
+  }
 
  private:
   std::string buffer_;

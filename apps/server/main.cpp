@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
       ->type_name("MS")
       ->capture_default_str();
 
+  app.add_option("--threads", c.threads,
+                 "Run N event loops, each on its own thread (0: one per usable core, from the CPU affinity).")
+      ->check(CLI::Range(0, 1024))
+      ->type_name("N")
+      ->capture_default_str();
+
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {
         if (json) print_server_usage_error(message);

@@ -4,16 +4,25 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <list>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
@@ -29,7 +38,11 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxBuffered = 256 * 1024;  // stop reading while this much waits to be sent
+constexpr std::size_t kOutputFlush = 64 * 1024;   // a loop's report lines are written at most this late
+constexpr int kAcceptBatch = 32;                  // accepts per wake-up, so the other loops get their share
+constexpr int kEventBatch = 256;
 constexpr milliseconds kShutdownGrace{2000};
+constexpr milliseconds kAcceptPause{100};  // out of descriptors: stop accepting this long
 constexpr std::string_view kSourcePattern = "abcdefghijklmnopqrstuvwxyz0123456789\n";
 // The pattern repeated to a little over 16 KiB, so any slice of a read chunk
 // starting at any phase of the pattern is one contiguous substring.
@@ -39,7 +52,8 @@ const std::string kSourceBlock = [] {
   return block;
 }();
 
-// Written by the signal handler, read by the loop.
+// Written by the signal handler (which runs on the main thread only: the
+// loops block SIGINT and SIGTERM), read by the main thread.
 volatile std::sig_atomic_t g_signals = 0;
 int g_wake_fd = -1;
 
@@ -50,6 +64,8 @@ extern "C" void on_signal(int) {
     [[maybe_unused]] const ssize_t n = ::write(g_wake_fd, &byte, 1);
   }
 }
+
+std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
 
 enum class Mode { echo, http, discard, source };
 
@@ -66,15 +82,50 @@ SniCertificate parse_sni(const std::string& spec) {
   return {spec.substr(0, first), spec.substr(first + 1, last - first - 1), spec.substr(last + 1)};
 }
 
+// Report lines of one loop, written to stdout in whole lines with one
+// write() per batch of events (a flush per line cost ~4% of the CPU under
+// load), and always before the loop waits, so nothing is held back while
+// the server is idle.
+class Output {
+ public:
+  void add(std::string_view line) {
+    buffer_ += line;
+    if (buffer_.size() >= kOutputFlush) flush();
+  }
+  void flush() {
+    if (buffer_.empty()) return;
+    static std::mutex mutex;  // whole batches: lines of different loops never interleave
+    {
+      const std::lock_guard lock(mutex);
+      std::size_t done = 0;
+      while (done < buffer_.size()) {
+        const ssize_t n = ::write(STDOUT_FILENO, buffer_.data() + done, buffer_.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // stdout closed: the report is lost, the serving goes on
+        done += static_cast<std::size_t>(n);
+      }
+    }
+    buffer_.clear();
+    if (buffer_.capacity() > kOutputFlush) std::string().swap(buffer_);
+  }
+
+ private:
+  std::string buffer_;
+};
+
+enum class TimerList : std::uint8_t { none, handshake, idle };
+
 struct Conn {
   std::uint64_t id = 0;
+  int fd = -1;  // the socket's descriptor, cached (SslSocket::fileno() showed up in profiles)
   std::unique_ptr<SslSocket> socket;
   Endpoint peer;
   Clock::time_point accepted;
   Clock::time_point last_activity;
   std::optional<double> handshake_ms;
+  bool handshake_done = false;  // cached socket->handshake().done
   bool handshake_reported = false;
-  TlsFacts facts;   // as of the handshake event
+  TlsFacts facts;   // as of the handshake event; kept only for --mode http
   std::string out;  // bytes the socket has not accepted yet
   HttpParser http;
   std::uint64_t source_left = 0;
@@ -84,8 +135,19 @@ struct Conn {
   bool peer_eof = false;      // close_notify received
   bool closing = false;       // close once everything is sent
   bool finished = false;
+  // The loop's bookkeeping.
+  std::list<Conn>::iterator self;
+  std::uint32_t events = 0;  // what epoll watches for
+  bool in_epoll = false;
+  bool queued = false;  // on the ready list
+  TimerList timer = TimerList::none;
+  std::list<Conn*>::iterator timer_pos;
 };
 
+class Worker;
+
+// What the loops share: the configuration, the Context, the listener and the
+// tallies. Serves on the loops; the main thread only waits for signals.
 class Server {
  public:
   explicit Server(const ServerConfig& config)
@@ -93,10 +155,71 @@ class Server {
   ~Server();
   int run();
 
+  const ServerConfig& config() const { return c_; }
+  Mode mode() const { return mode_; }
+  const std::vector<Expectation>& expectations() const { return expectations_; }
+  const std::shared_ptr<const Context>& context() const { return context_; }
+  int listener() const { return listener_.get(); }
+  bool accepting() const { return accepting_.load(std::memory_order_acquire); }
+  int stop_level() const { return stop_level_.load(std::memory_order_acquire); }
+
+  // A loop holds a reservation while it calls accept(), so --accept N never
+  // admits more than N connections however many loops race for them.
+  bool reserve_accept();
+  void release_accept();
+  std::uint64_t commit_accept();  // the new connection's id
+  void count_wrap_failure();
+  void count_close(const std::optional<ErrorInfo>& error, int code, bool dropped);
+  void count_expectations(bool held);
+  void loop_failed();  // a loop hit an internal error and stopped
+  void stop_accepting();
+
  private:
   void start();
+  void wait_for_loops(std::size_t loops, int done_fd);
+  void on_signals();
+  void wake_all();
+  void emit_stopped();
+  int exit_code() const;
+
+  const ServerConfig& c_;
+  Mode mode_;
+  std::vector<Expectation> expectations_;
+  std::shared_ptr<const Context> context_;
+  UniqueFd listener_;
+  UniqueFd wake_read_;
+  UniqueFd wake_write_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> accepting_{true};
+  std::atomic<int> stop_level_{0};  // 0 serving, 1 finishing open connections, 2 closing them now
+  int signals_seen_ = 0;
+
+  std::mutex mutex_;  // guards what follows
+  std::uint64_t reserved_ = 0;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t succeeded_ = 0;
+  std::uint64_t failed_ = 0;
+  std::uint64_t dropped_ = 0;              // closed by a signal before their handshake completed
+  std::uint64_t expectations_failed_ = 0;  // handshake events with an expectation that did not hold
+  int exit_code_ = kExitOk;                // the first failure's
+  bool internal_failure_ = false;
+  std::string stop_reason_ = "accept_limit";
+};
+
+// One event loop: its own epoll set, its connections and their timers.
+class Worker {
+ public:
+  explicit Worker(Server& server);
+  void run() noexcept;  // the thread's body
+  void wake();          // from any thread: look at the server's state again
+
+ private:
+  void loop();
+  void observe_server();
   void accept_ready();
+  void drop_listener();
   void service(Conn& conn);
+  void settle(Conn& conn);
   void drive(Conn& conn);
   void read_in(Conn& conn);
   void write_out(Conn& conn);
@@ -104,38 +227,41 @@ class Server {
   void handle_http(Conn& conn);
   void check_handshake(Conn& conn);
   void check_timers(Conn& conn);
+  void expire_timers();
+  void touch(Conn& conn);
+  void set_timer(Conn& conn, TimerList list);
   void fail(Conn& conn, const Error& error);
   void close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase);
   void begin_shutdown();
-  short interest(const Conn& conn) const;
-  Deadline next_timer(const Conn& conn) const;
+  void reap();
+  std::uint32_t interest(const Conn& conn) const;
+  Deadline next_deadline() const;
   std::string page(const Conn& conn, const HttpRequest& request) const;
   void emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error);
-  void emit_stopped();
-  void human(const Conn& conn, const std::string& text) const;
+  void human(const Conn& conn, const std::string& text);
 
-  int exit_code() const;
-
+  Server& server_;
   const ServerConfig& c_;
   Mode mode_;
-  std::vector<Expectation> expectations_;
-  std::uint64_t expectations_failed_ = 0;  // handshake events with an expectation that did not hold
-  int expectation_exit_code_ = kExitOk;    // with --expect: 8 once one did not hold
-  std::shared_ptr<const Context> context_;
-  UniqueFd listener_;
-  UniqueFd wake_read_;
-  UniqueFd wake_write_;
-  std::vector<std::unique_ptr<Conn>> conns_;
-  std::uint64_t accepted_ = 0;
-  std::uint64_t succeeded_ = 0;
-  std::uint64_t failed_ = 0;
-  std::uint64_t dropped_ = 0;  // closed by a signal before their handshake completed
-  int exit_code_ = kExitOk;    // the first failure's
-  bool stopping_ = false;
-  int signals_seen_ = 0;
-  Deadline shutdown_deadline_;
-  std::string stop_reason_ = "accept_limit";
+  UniqueFd epoll_;
+  UniqueFd event_;
+  Output out_;
+  std::list<Conn> conns_;
+  std::vector<Conn*> ready_;           // stopped reading for lack of room, room again: service without an event
+  std::vector<Conn*> done_;            // finished this round, freed at its end
+  std::list<Conn*> handshake_timers_;  // in accept order, so in deadline order
+  std::list<Conn*> idle_timers_;       // least recently active first
+  bool listening_ = false;
+  Deadline resume_accept_;  // paused for lack of descriptors until then
+  int stop_seen_ = 0;
+  Deadline stop_deadline_;
 };
+
+// epoll_event.data.ptr of the two descriptors that are not connections.
+char g_listener_tag;
+char g_wake_tag;
+
+// ---------------------------------------------------------------- Server
 
 Server::~Server() { g_wake_fd = -1; }
 
@@ -143,12 +269,12 @@ void Server::start() {
   Options options = options_from(c_.tls, /*server=*/true);
   for (const auto& spec : c_.sni) options.sni_certificates.push_back(parse_sni(spec));
   context_ = Context::create(options);
+  raise_fd_limit();
   Listener listener = listen_tcp(c_.bind, static_cast<std::uint16_t>(c_.port));
   listener_ = std::move(listener.fd);
 
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0)
-    throw Error(ErrorKind::internal, std::string("pipe2(): ") + std::strerror(errno));
+  if (::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) throw Error(ErrorKind::internal, errno_text("pipe2()"));
   wake_read_.reset(pipe_fds[0]);
   wake_write_.reset(pipe_fds[1]);
   g_wake_fd = wake_write_.get();
@@ -159,14 +285,19 @@ void Server::start() {
   ::sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  const int loops = c_.threads > 0 ? c_.threads : usable_cores();
+  for (int i = 0; i < loops; ++i) workers_.push_back(std::make_unique<Worker>(*this));
+
   if (options.cert_reqs == CertReqs::none) spdlog::info("not requesting client certificates (--cert-reqs none)");
   if (mode_ == Mode::http && std::find(options.alpn.begin(), options.alpn.end(), "h2") != options.alpn.end())
     spdlog::warn("--mode http speaks HTTP/1.x only: a client that selects h2 (--alpn) gets no answer");
+  spdlog::debug("{} event loop(s)", loops);
   if (c_.common.json) {
     print_json_line(Json{{"event", "listening"},
                          {"schema", kSchemaVersion},
                          {"address", listener.local.address},
-                         {"port", listener.local.port}});
+                         {"port", listener.local.port},
+                         {"threads", loops}});
   } else {
     std::printf("listening on %s\n", to_string(listener.local).c_str());
     std::fflush(stdout);
@@ -187,396 +318,154 @@ int Server::run() {
     return code;
   }
 
-  std::vector<pollfd> fds;
-  std::vector<Conn*> polled;
-  while (listener_ || !conns_.empty()) {
+  UniqueFd done(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!done) throw Error(ErrorKind::internal, errno_text("eventfd()"));
+  // Signals go to this thread only: the loops start with them blocked.
+  sigset_t block, previous;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &block, &previous);
+  std::vector<std::thread> threads;
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    const int done_fd = done.get();
+    threads.emplace_back([w, done_fd] {
+      w->run();
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t n = ::write(done_fd, &one, sizeof one);
+    });
+  }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  wait_for_loops(threads.size(), done.get());
+  for (auto& thread : threads) thread.join();
+  listener_.reset();
+  emit_stopped();
+  return exit_code();
+}
+
+void Server::wait_for_loops(std::size_t loops, int done_fd) {
+  std::size_t running = loops;
+  while (running > 0) {
     if (g_signals != signals_seen_) {
       signals_seen_ = g_signals;
-      begin_shutdown();
+      on_signals();
     }
-    fds.clear();
-    polled.clear();
-    fds.push_back({wake_read_.get(), POLLIN, 0});
-    const bool listening = static_cast<bool>(listener_);
-    if (listening) fds.push_back({listener_.get(), POLLIN, 0});
-    Deadline wake = shutdown_deadline_;
-    bool ready_now = false;
-    for (const auto& conn : conns_) {
-      fds.push_back({conn->socket->fileno(), interest(*conn), 0});
-      polled.push_back(conn.get());
-      if (conn->read_stalled && conn->out.size() < kMaxBuffered) ready_now = true;
-      const Deadline timer = next_timer(*conn);
-      if (timer && (!wake || *timer < *wake)) wake = timer;
-    }
-    const int rc = ::poll(fds.data(), fds.size(), ready_now ? 0 : poll_timeout(wake));
-    if (rc < 0 && errno != EINTR) throw Error(ErrorKind::internal, std::string("poll(): ") + std::strerror(errno));
-    if (rc < 0) continue;
+    pollfd fds[2] = {{wake_read_.get(), POLLIN, 0}, {done_fd, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) throw Error(ErrorKind::internal, errno_text("poll()"));
     if (fds[0].revents != 0) {
       char buf[64];
       while (::read(wake_read_.get(), buf, sizeof buf) > 0) {
       }
     }
-    if (listening && fds[1].revents != 0) accept_ready();
-    const std::size_t first = listening ? 2 : 1;
-    for (std::size_t i = 0; i < polled.size(); ++i) {
-      Conn& conn = *polled[i];
-      if (conn.finished) continue;
-      const bool due = expired(next_timer(conn));
-      if (fds[first + i].revents != 0 || due || conn.read_stalled) service(conn);
-    }
-    if (stopping_ && expired(shutdown_deadline_)) {
-      for (auto& conn : conns_) {
-        if (!conn->finished) close_conn(*conn, "shutdown", std::nullopt, Phase::data);
+    std::uint64_t finished = 0;
+    if (fds[1].revents != 0 && ::read(done_fd, &finished, sizeof finished) == sizeof finished) {
+      running -= std::min<std::uint64_t>(finished, running);
+      bool internal = false;
+      {
+        const std::lock_guard lock(mutex_);
+        internal = internal_failure_;
+      }
+      if (internal && stop_level() < 2) {  // one loop broke: stop the others now
+        stop_level_ = 2;
+        stop_accepting();
+        wake_all();
       }
     }
-    std::erase_if(conns_, [](const auto& conn) { return conn->finished; });
-    if (c_.accept > 0 && accepted_ >= static_cast<std::uint64_t>(c_.accept)) listener_.reset();
   }
-  emit_stopped();
-  return exit_code();
+}
+
+void Server::on_signals() {
+  if (stop_level() == 0) {
+    spdlog::info("signal received: no longer accepting; finishing open connections");
+    {
+      const std::lock_guard lock(mutex_);
+      stop_reason_ = "signal";
+    }
+    stop_level_ = 1;
+    stop_accepting();
+  } else {
+    spdlog::info("second signal: closing every connection now");
+    stop_level_ = 2;
+  }
+  wake_all();
+}
+
+void Server::wake_all() {
+  for (auto& worker : workers_) worker->wake();
+}
+
+void Server::stop_accepting() {
+  bool expected = true;
+  if (!accepting_.compare_exchange_strong(expected, false)) return;
+  // Pending and later connections are refused from here on; the descriptor
+  // stays open (the loops may still hold it in their epoll sets) until the
+  // loops are gone.
+  ::shutdown(listener_.get(), SHUT_RD);
+  wake_all();
+}
+
+bool Server::reserve_accept() {
+  const std::lock_guard lock(mutex_);
+  if (!accepting()) return false;
+  if (c_.accept > 0 && reserved_ >= static_cast<std::uint64_t>(c_.accept)) return false;
+  ++reserved_;
+  return true;
+}
+
+void Server::release_accept() {
+  const std::lock_guard lock(mutex_);
+  --reserved_;
+}
+
+std::uint64_t Server::commit_accept() {
+  std::uint64_t id = 0;
+  bool last = false;
+  {
+    const std::lock_guard lock(mutex_);
+    id = ++accepted_;
+    last = c_.accept > 0 && accepted_ >= static_cast<std::uint64_t>(c_.accept);
+  }
+  if (last) stop_accepting();
+  return id;
+}
+
+void Server::count_wrap_failure() {
+  const std::lock_guard lock(mutex_);
+  ++failed_;
+  if (exit_code_ == kExitOk) exit_code_ = kExitInternal;
+}
+
+void Server::count_close(const std::optional<ErrorInfo>& error, int code, bool dropped) {
+  const std::lock_guard lock(mutex_);
+  if (error) {
+    ++failed_;
+    if (exit_code_ == kExitOk) exit_code_ = code;
+  } else if (dropped) {
+    ++dropped_;
+  } else {
+    ++succeeded_;
+  }
+}
+
+void Server::count_expectations(bool held) {
+  if (held) return;
+  const std::lock_guard lock(mutex_);
+  ++expectations_failed_;
+}
+
+void Server::loop_failed() {
+  const std::lock_guard lock(mutex_);
+  internal_failure_ = true;
+  stop_reason_ = "internal_error";
 }
 
 // With --expect the expectations alone decide (also after a signal);
 // otherwise the first failed connection's code with --accept, else 0.
 int Server::exit_code() const {
-  if (!expectations_.empty()) return expectation_exit_code_;
-  return stopping_ ? kExitOk : exit_code_;
-}
-
-void Server::accept_ready() {
-  for (;;) {
-    if (c_.accept > 0 && accepted_ >= static_cast<std::uint64_t>(c_.accept)) return;
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    const int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("accept(): {}", std::strerror(errno));
-      return;
-    }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small records go out at once
-    auto conn = std::make_unique<Conn>();
-    conn->id = ++accepted_;
-    conn->peer = endpoint_of(reinterpret_cast<const sockaddr*>(&addr));
-    conn->accepted = conn->last_activity = Clock::now();
-    if (mode_ == Mode::source) conn->source_left = c_.source_bytes;
-    if (c_.common.json) {
-      print_json_line(Json{{"event", "accepted"},
-                           {"schema", kSchemaVersion},
-                           {"conn", conn->id},
-                           {"peer", Json{{"address", conn->peer.address}, {"port", conn->peer.port}}}});
-    } else {
-      human(*conn, "accepted from " + to_string(conn->peer));
-    }
-    try {
-      conn->socket = context_->wrap(fd, std::nullopt, /*do_handshake=*/false);
-    } catch (const Error& e) {
-      spdlog::error("[{}] cannot wrap the accepted socket: {}", conn->id, describe(ErrorInfo::from(e)));
-      ++failed_;
-      if (exit_code_ == kExitOk) exit_code_ = kExitInternal;
-      continue;
-    }
-    Conn& ref = *conn;
-    conns_.push_back(std::move(conn));
-    service(ref);
-  }
-}
-
-void Server::service(Conn& conn) {
-  try {
-    drive(conn);
-    if (!conn.finished) check_timers(conn);
-  } catch (const Error& e) {
-    // After the client's close_notify, a reset while we still send is the
-    // client going away as announced, not a failure.
-    const bool gone = e.kind() == ErrorKind::connection_reset || e.kind() == ErrorKind::truncated_eof;
-    if (conn.peer_eof && gone) {
-      close_conn(conn, "peer_closed", std::nullopt, Phase::data);
-      return;
-    }
-    fail(conn, e);
-  }
-}
-
-void Server::drive(Conn& conn) {
-  SslSocket& socket = *conn.socket;
-  if (!socket.handshake().done && !c_.tls.defer_handshake) {
-    if (!socket.do_handshake()) return;
-    check_handshake(conn);
-  }
-  // With a deferred handshake the first read (or, for source, write) runs it.
-  if (mode_ == Mode::source) {
-    // Read first once the handshake is done: a client that closed early
-    // (close_notify) is seen before writing to it fails.
-    if (socket.handshake().done) read_in(conn);
-    if (conn.peer_eof) conn.source_left = 0;
-    fill_source(conn);
-    write_out(conn);
-    if (socket.handshake().done && !conn.peer_eof) read_in(conn);
-  } else {
-    read_in(conn);
-    if (mode_ == Mode::http) handle_http(conn);
-    write_out(conn);
-  }
-  if (!socket.handshake().done || conn.finished) return;
-
-  const bool sent_all = conn.out.empty() && !conn.flush_needed;
-  if (mode_ == Mode::source && conn.source_left == 0 && sent_all) {
-    close_conn(conn, "served", std::nullopt, Phase::data);
-  } else if (conn.closing && sent_all) {
-    close_conn(conn, "served", std::nullopt, Phase::data);
-  } else if (conn.peer_eof && sent_all) {
-    close_conn(conn, "peer_closed", std::nullopt, Phase::data);
-  }
-}
-
-void Server::read_in(Conn& conn) {
-  conn.read_stalled = false;
-  while (!conn.peer_eof && !conn.closing) {
-    if (conn.out.size() >= kMaxBuffered) {
-      conn.read_stalled = true;
-      return;
-    }
-    const auto data = conn.socket->read(kReadChunk);
-    check_handshake(conn);
-    if (!data) return;
-    if (data->empty()) {
-      conn.peer_eof = true;
-      return;
-    }
-    conn.last_activity = Clock::now();
-    if (mode_ == Mode::echo) conn.out += *data;
-    if (mode_ == Mode::http) conn.http.feed(*data);
-  }
-}
-
-void Server::write_out(Conn& conn) {
-  SslSocket& socket = *conn.socket;
-  while (!conn.out.empty()) {
-    const auto n = socket.write(conn.out);
-    check_handshake(conn);
-    if (!n || *n == 0) return;
-    conn.out.erase(0, *n);
-    conn.last_activity = Clock::now();
-  }
-  if (socket.handshake().done) conn.flush_needed = !socket.write(std::string_view{}).has_value();
-}
-
-void Server::fill_source(Conn& conn) {
-  while (conn.source_left > 0 && conn.out.size() < kMaxBuffered) {
-    // Whole slices of the repeated pattern, not a byte at a time (the byte
-    // loop cost two thirds of the server's CPU in a bulk download).
-    const std::size_t phase = static_cast<std::size_t>(conn.source_offset % kSourcePattern.size());
-    const std::size_t n =
-        static_cast<std::size_t>(std::min<std::uint64_t>({conn.source_left, kReadChunk, kSourceBlock.size() - phase}));
-    conn.out.append(kSourceBlock, phase, n);
-    conn.source_offset += n;
-    conn.source_left -= n;
-  }
-}
-
-void Server::handle_http(Conn& conn) {
-  while (!conn.closing) {
-    const auto request = conn.http.next();
-    if (!request) {
-      if (!conn.http.error().empty()) {
-        conn.out += http_response(400, "Bad Request", conn.http.error() + "\n", false, false);
-        conn.closing = true;
-      }
-      return;
-    }
-    spdlog::debug("[{}] {} {} {}", conn.id, request->method, request->target, request->version);
-    conn.out += http_response(200, "OK", page(conn, *request), request->keep_alive, request->method == "HEAD");
-    if (!request->keep_alive) conn.closing = true;
-  }
-}
-
-std::string Server::page(const Conn& conn, const HttpRequest& request) const {
-  const TlsFacts& f = conn.facts;
-  std::string body = "ussl-server: connection " + std::to_string(conn.id) + " from " + to_string(conn.peer) + "\n";
-  body += "request: " + request.method + " " + request.target + " " + request.version + "\n";
-  body += "tls_version: " + f.version.value_or("none") + "\n";
-  body += "cipher: " + f.cipher.value_or("none") + "\n";
-  body += "sni: " + f.sni.value_or("none") + "\n";
-  body += "alpn: " + f.alpn.value_or("none") + "\n";
-  body += std::string("resumed: ") + (f.resumed ? "true" : "false") + "\n";
-  if (f.chain.empty()) {
-    body += "client_certificate: none\n";
-  } else {
-    body += "client_certificate: " + f.chain.front().subject + "\n";
-    body += "client_certificate_issuer: " + f.chain.front().issuer + "\n";
-    body += "client_certificate_sha256: " + f.chain.front().sha256 + "\n";
-  }
-  body += "verify_mode: " + std::string(cert_reqs_name(f.verify.mode)) + "\n";
-  body += "verify_result: " + verify_result_name(f.verify).value_or("none") + "\n";
-  body += std::string("verified: ") + (f.verify.verified() ? "true" : "false") + "\n";
-  body += "verify: " + verify_summary(f.verify, true) + "\n";
-  return body;
-}
-
-void Server::check_handshake(Conn& conn) {
-  if (conn.handshake_reported || !conn.socket->handshake().done) return;
-  conn.handshake_ms = elapsed_ms(conn.accepted);
-  conn.last_activity = Clock::now();
-  conn.facts = facts_of(*conn.socket);
-  conn.facts.handshake.deferred = c_.tls.defer_handshake;  // every socket is wrapped with do_handshake=False
-  conn.handshake_reported = true;
-  emit_handshake(conn, std::nullopt);
-}
-
-void Server::check_timers(Conn& conn) {
-  const auto now = Clock::now();
-  if (!conn.socket->handshake().done) {
-    if (c_.handshake_timeout_ms > 0 && now >= conn.accepted + milliseconds(c_.handshake_timeout_ms))
-      fail(conn, Error(ErrorKind::timeout, "no TLS handshake within " + std::to_string(c_.handshake_timeout_ms) +
-                                               " ms (--handshake-timeout)"));
-    return;
-  }
-  if (c_.idle_timeout_ms > 0 && now >= conn.last_activity + milliseconds(c_.idle_timeout_ms))
-    fail(conn, Error(ErrorKind::timeout, "no data for " + std::to_string(c_.idle_timeout_ms) + " ms (--idle-timeout)"));
-}
-
-Deadline Server::next_timer(const Conn& conn) const {
-  if (!conn.socket->handshake().done) {
-    if (c_.handshake_timeout_ms == 0) return std::nullopt;
-    return conn.accepted + milliseconds(c_.handshake_timeout_ms);
-  }
-  if (c_.idle_timeout_ms == 0) return std::nullopt;
-  return conn.last_activity + milliseconds(c_.idle_timeout_ms);
-}
-
-short Server::interest(const Conn& conn) const {
-  const SslSocket& socket = *conn.socket;
-  if (!socket.handshake().done) {
-    if (socket.want() == Want::write) return POLLOUT;
-    // A deferred source handshake starts with a write; before that, wait to read.
-    return POLLIN;
-  }
-  short events = 0;
-  if (!conn.peer_eof && !conn.closing && conn.out.size() < kMaxBuffered) events |= POLLIN;
-  // Source mode refills its buffer only when it may write: ask for POLLOUT while bytes remain to be sent.
-  if (!conn.out.empty() || conn.source_left > 0 || conn.flush_needed || socket.want() == Want::write) events |= POLLOUT;
-  return events;
-}
-
-void Server::fail(Conn& conn, const Error& error) {
-  const Phase phase = conn.socket->handshake().done ? Phase::data : Phase::handshake;
-  const ErrorInfo info = ErrorInfo::from(error);
-  if (!conn.handshake_reported) {
-    conn.facts = facts_of(*conn.socket);
-    conn.facts.handshake.deferred = c_.tls.defer_handshake;
-    conn.handshake_ms = elapsed_ms(conn.accepted);
-    conn.handshake_reported = true;
-    emit_handshake(conn, info);
-  }
-  close_conn(conn, "failed", info, phase);
-}
-
-void Server::close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase) {
-  const std::uint64_t sent = conn.socket->bytes_written();
-  const std::uint64_t received = conn.socket->bytes_read();
-  conn.socket->close();
-  conn.finished = true;
-  const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
-  if (error) {
-    ++failed_;
-    if (exit_code_ == kExitOk) exit_code_ = code;
-  } else if (reason == "shutdown" && phase == Phase::handshake) {
-    ++dropped_;
-  } else {
-    ++succeeded_;
-  }
-  const double total = elapsed_ms(conn.accepted);
-  if (c_.common.json) {
-    Json j{{"event", "closed"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
-    j["ok"] = !error.has_value();
-    j["error"] = error_json(error);
-    j["reason"] = reason;
-    j["exit_code"] = code;
-    j["bytes"] = Json{{"sent", sent}, {"received", received}};
-    j["timing_ms"] = Json{{"total", ms_or_null(total)}};
-    print_json_line(j);
-  } else {
-    std::string text = "closed (" + reason + "): received " + std::to_string(received) + ", sent " +
-                       std::to_string(sent) + " bytes, " + format_ms(total);
-    if (error) text += "; FAILED (exit " + std::to_string(code) + ") " + describe(*error);
-    human(conn, text);
-  }
-  if (error) spdlog::warn("[{}] {}", conn.id, describe(*error));
-}
-
-void Server::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error) {
-  const TlsFacts& f = conn.facts;
-  const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
-  const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
-  Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
-  Timing timing;
-  timing.handshake = conn.handshake_ms;
-  timing.total = elapsed_ms(conn.accepted);
-  add_connection_fields(j, f, error, timing, false);
-  j["exit_code"] = code;
-  j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
-  std::vector<ExpectationResult> results;
-  if (!expectations_.empty()) {
-    results = evaluate(expectations_, j);
-    if (!all_hold(results)) {
-      ++expectations_failed_;
-      expectation_exit_code_ = kExitExpectation;
-      for (const auto& r : results) {
-        if (!r.ok) spdlog::error("[{}] expectation failed: {}", conn.id, describe(r).substr(8));
-      }
-    }
-  }
-  j["expectations"] = expectations_json(results);
-  if (c_.common.json) {
-    print_json_line(j);
-    return;
-  }
-  if (error) {
-    human(conn, "handshake FAILED (exit " + std::to_string(exit_code_for(error->kind, Phase::handshake, error->alert)) +
-                    ") " + describe(*error));
-  } else {
-    std::string text = "handshake ok: " + f.version.value_or("?") + " " + f.cipher.value_or("?");
-    text += ", sni " + f.sni.value_or("none");
-    if (!c_.tls.alpn.empty()) text += ", alpn " + f.alpn.value_or("none");
-    text += f.resumed ? ", resumed" : ", new session";
-    text += ", trigger " + f.handshake.trigger + ", " + format_ms(conn.handshake_ms.value_or(0));
-    text += ", would-block steps: read " + std::to_string(f.handshake.want_read) + ", write " +
-            std::to_string(f.handshake.want_write);
-    human(conn, text);
-  }
-  if (!f.chain.empty()) {
-    human(conn, "client certificate: " + f.chain.front().subject + " (issuer " + f.chain.front().issuer + ", sha256 " +
-                    f.chain.front().sha256 + ")");
-  } else {
-    human(conn, "client certificate: none");
-  }
-  human(conn, "verify: " + verify_summary(f.verify, true));
-  for (const auto& r : results) human(conn, "expect " + describe(r));
-}
-
-void Server::begin_shutdown() {
-  if (!stopping_) {
-    spdlog::info("signal received: no longer accepting; finishing open connections");
-    stopping_ = true;
-    stop_reason_ = "signal";
-    listener_.reset();
-    shutdown_deadline_ = Clock::now() + kShutdownGrace;
-    for (auto& conn : conns_) {
-      if (conn->finished) continue;
-      if (!conn->socket->handshake().done) {
-        close_conn(*conn, "shutdown", std::nullopt, Phase::handshake);
-      } else {
-        conn->closing = true;
-        conn->source_left = 0;
-        service(*conn);
-      }
-    }
-    return;
-  }
-  spdlog::info("second signal: closing every connection now");
-  shutdown_deadline_ = Clock::now();
+  if (internal_failure_) return kExitInternal;
+  if (!expectations_.empty()) return expectations_failed_ > 0 ? kExitExpectation : kExitOk;
+  return stop_reason_ == "signal" ? kExitOk : exit_code_;
 }
 
 void Server::emit_stopped() {
@@ -602,13 +491,550 @@ void Server::emit_stopped() {
   std::fflush(stdout);
 }
 
-void Server::human(const Conn& conn, const std::string& text) const {
+// ---------------------------------------------------------------- Worker
+
+Worker::Worker(Server& server) : server_(server), c_(server.config()), mode_(server.mode()) {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) throw Error(ErrorKind::internal, errno_text("epoll_create1()"));
+  event_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!event_) throw Error(ErrorKind::internal, errno_text("eventfd()"));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &g_wake_tag;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, event_.get(), &ev) != 0)
+    throw Error(ErrorKind::internal, errno_text("epoll_ctl()"));
+  // EPOLLEXCLUSIVE: a new connection wakes one loop, not all of them.
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  ev.data.ptr = &g_listener_tag;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server.listener(), &ev) != 0)
+    throw Error(ErrorKind::internal, errno_text("epoll_ctl()"));
+  listening_ = true;
+}
+
+void Worker::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(event_.get(), &one, sizeof one);
+}
+
+void Worker::run() noexcept {
+  try {
+    loop();
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error in an event loop: {}", e.what());
+    server_.loop_failed();
+    // The connections are dropped without reports: their sockets close with the loop.
+    ready_.clear();
+    done_.clear();
+    handshake_timers_.clear();
+    idle_timers_.clear();
+    conns_.clear();
+  }
+  out_.flush();
+}
+
+void Worker::loop() {
+  std::array<epoll_event, kEventBatch> events{};
+  for (;;) {
+    observe_server();
+    if (!listening_ && !resume_accept_ && conns_.empty()) return;
+    const int timeout = ready_.empty() ? poll_timeout(next_deadline()) : 0;
+    if (timeout != 0) out_.flush();
+    const int n = ::epoll_wait(epoll_.get(), events.data(), kEventBatch, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrorKind::internal, errno_text("epoll_wait()"));
+    }
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[static_cast<std::size_t>(i)].data.ptr;
+      if (tag == &g_wake_tag) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const ssize_t r = ::read(event_.get(), &count, sizeof count);
+      } else if (tag == &g_listener_tag) {
+        accept_ready();
+      } else {
+        Conn& conn = *static_cast<Conn*>(tag);
+        if (!conn.finished) service(conn);
+      }
+    }
+    if (!ready_.empty()) {
+      std::vector<Conn*> batch;
+      batch.swap(ready_);
+      for (Conn* conn : batch) {
+        conn->queued = false;
+        if (!conn->finished) service(*conn);
+      }
+    }
+    expire_timers();
+    if (resume_accept_ && expired(resume_accept_)) {
+      resume_accept_.reset();
+      if (server_.accepting()) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.ptr = &g_listener_tag;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, server_.listener(), &ev) == 0) listening_ = true;
+      }
+    }
+    if (stop_deadline_ && expired(stop_deadline_)) {
+      for (auto& conn : conns_) {
+        if (!conn.finished) close_conn(conn, "shutdown", std::nullopt, Phase::data);
+      }
+    }
+    reap();
+  }
+}
+
+// Acts on what the main thread or another loop changed: the accept limit
+// reached, a signal.
+void Worker::observe_server() {
+  if ((listening_ || resume_accept_) && !server_.accepting()) drop_listener();
+  const int level = server_.stop_level();
+  if (level == stop_seen_) return;
+  if (stop_seen_ == 0) begin_shutdown();
+  if (level >= 2) stop_deadline_ = Clock::now();
+  stop_seen_ = level;
+  reap();
+}
+
+void Worker::drop_listener() {
+  if (listening_) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, server_.listener(), nullptr);
+  listening_ = false;
+  resume_accept_.reset();
+}
+
+void Worker::accept_ready() {
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    if (!server_.reserve_accept()) {
+      drop_listener();
+      return;
+    }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    const int fd =
+        ::accept4(server_.listener(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      server_.release_accept();
+      if (err == EINTR || err == ECONNABORTED) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      if (err == EINVAL) {  // the listener was shut down (accept limit or signal)
+        drop_listener();
+        return;
+      }
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        // Level-triggered: retrying at once would spin. Pause this loop's accepting.
+        spdlog::warn("accept(): {}; not accepting for {} ms", std::strerror(err), kAcceptPause.count());
+        drop_listener();
+        resume_accept_ = Clock::now() + kAcceptPause;
+        return;
+      }
+      spdlog::warn("accept(): {}", std::strerror(err));
+      return;
+    }
+    const std::uint64_t id = server_.commit_accept();
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small records go out at once
+    Conn& conn = conns_.emplace_back();
+    conn.self = std::prev(conns_.end());
+    conn.id = id;
+    conn.fd = fd;
+    conn.peer = endpoint_of(reinterpret_cast<const sockaddr*>(&addr));
+    conn.accepted = conn.last_activity = Clock::now();
+    if (mode_ == Mode::source) conn.source_left = c_.source_bytes;
+    if (c_.common.json) {
+      out_.add(json_line(Json{{"event", "accepted"},
+                              {"schema", kSchemaVersion},
+                              {"conn", conn.id},
+                              {"peer", Json{{"address", conn.peer.address}, {"port", conn.peer.port}}}}));
+    } else {
+      human(conn, "accepted from " + to_string(conn.peer));
+    }
+    try {
+      conn.socket = server_.context()->wrap(fd, std::nullopt, /*do_handshake=*/false);
+    } catch (const Error& e) {
+      spdlog::error("[{}] cannot wrap the accepted socket: {}", conn.id, describe(ErrorInfo::from(e)));
+      ::close(fd);
+      server_.count_wrap_failure();
+      conns_.erase(conn.self);
+      continue;
+    }
+    if (c_.handshake_timeout_ms > 0) set_timer(conn, TimerList::handshake);
+    service(conn);
+  }
+}
+
+void Worker::service(Conn& conn) {
+  try {
+    drive(conn);
+    if (!conn.finished) check_timers(conn);
+  } catch (const Error& e) {
+    // After the client's close_notify, a reset while we still send is the
+    // client going away as announced, not a failure.
+    const bool gone = e.kind() == ErrorKind::connection_reset || e.kind() == ErrorKind::truncated_eof;
+    if (conn.peer_eof && gone) {
+      close_conn(conn, "peer_closed", std::nullopt, Phase::data);
+    } else {
+      fail(conn, e);
+    }
+  }
+  if (!conn.finished) settle(conn);
+}
+
+// After a connection ran: what to wait for, which timer, which buffers to give back.
+void Worker::settle(Conn& conn) {
+  if (conn.handshake_done && conn.timer == TimerList::handshake) {
+    set_timer(conn, c_.idle_timeout_ms > 0 ? TimerList::idle : TimerList::none);
+  }
+  const std::uint32_t events = interest(conn);
+  if (!conn.in_epoll || events != conn.events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = &conn;
+    if (::epoll_ctl(epoll_.get(), conn.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn.fd, &ev) != 0)
+      throw Error(ErrorKind::internal, errno_text("epoll_ctl()"));
+    conn.in_epoll = true;
+    conn.events = events;
+  }
+  if (conn.read_stalled && conn.out.size() < kMaxBuffered && !conn.queued) {
+    conn.queued = true;
+    ready_.push_back(&conn);
+  }
+  // Waiting on the peer alone: an idle connection keeps no buffers of ours.
+  if (events == EPOLLIN && conn.out.empty()) {
+    if (conn.out.capacity() > 0) std::string().swap(conn.out);
+    conn.http.release_if_empty();
+  }
+}
+
+void Worker::drive(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  if (!conn.handshake_done && !c_.tls.defer_handshake) {
+    if (!socket.do_handshake()) return;
+    check_handshake(conn);
+  }
+  // With a deferred handshake the first read (or, for source, write) runs it.
+  if (mode_ == Mode::source) {
+    // Read first once the handshake is done: a client that closed early
+    // (close_notify) is seen before writing to it fails.
+    if (conn.handshake_done) read_in(conn);
+    if (conn.peer_eof) conn.source_left = 0;
+    fill_source(conn);
+    write_out(conn);
+    if (conn.handshake_done && !conn.peer_eof) read_in(conn);
+  } else {
+    read_in(conn);
+    if (mode_ == Mode::http) handle_http(conn);
+    write_out(conn);
+  }
+  if (!conn.handshake_done || conn.finished) return;
+
+  const bool sent_all = conn.out.empty() && !conn.flush_needed;
+  if (mode_ == Mode::source && conn.source_left == 0 && sent_all) {
+    close_conn(conn, "served", std::nullopt, Phase::data);
+  } else if (conn.closing && sent_all) {
+    close_conn(conn, "served", std::nullopt, Phase::data);
+  } else if (conn.peer_eof && sent_all) {
+    close_conn(conn, "peer_closed", std::nullopt, Phase::data);
+  }
+}
+
+void Worker::read_in(Conn& conn) {
+  conn.read_stalled = false;
+  while (!conn.peer_eof && !conn.closing) {
+    if (conn.out.size() >= kMaxBuffered) {
+      conn.read_stalled = true;
+      return;
+    }
+    const auto data = conn.socket->read(kReadChunk);
+    check_handshake(conn);
+    if (!data) return;
+    if (data->empty()) {
+      conn.peer_eof = true;
+      return;
+    }
+    touch(conn);
+    if (mode_ == Mode::echo) conn.out += *data;
+    if (mode_ == Mode::http) conn.http.feed(*data);
+  }
+}
+
+void Worker::write_out(Conn& conn) {
+  SslSocket& socket = *conn.socket;
+  while (!conn.out.empty()) {
+    const auto n = socket.write(conn.out);
+    check_handshake(conn);
+    if (!n || *n == 0) return;
+    conn.out.erase(0, *n);
+    touch(conn);
+  }
+  if (conn.handshake_done) conn.flush_needed = !socket.write(std::string_view{}).has_value();
+}
+
+void Worker::fill_source(Conn& conn) {
+  while (conn.source_left > 0 && conn.out.size() < kMaxBuffered) {
+    // Whole slices of the repeated pattern, not a byte at a time (the byte
+    // loop cost two thirds of the server's CPU in a bulk download).
+    const std::size_t phase = static_cast<std::size_t>(conn.source_offset % kSourcePattern.size());
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>({conn.source_left, kReadChunk, kSourceBlock.size() - phase}));
+    conn.out.append(kSourceBlock, phase, n);
+    conn.source_offset += n;
+    conn.source_left -= n;
+  }
+}
+
+void Worker::handle_http(Conn& conn) {
+  while (!conn.closing) {
+    const auto request = conn.http.next();
+    if (!request) {
+      if (!conn.http.error().empty()) {
+        conn.out += http_response(400, "Bad Request", conn.http.error() + "\n", false, false);
+        conn.closing = true;
+      }
+      return;
+    }
+    spdlog::debug("[{}] {} {} {}", conn.id, request->method, request->target, request->version);
+    conn.out += http_response(200, "OK", page(conn, *request), request->keep_alive, request->method == "HEAD");
+    if (!request->keep_alive) conn.closing = true;
+  }
+}
+
+std::string Worker::page(const Conn& conn, const HttpRequest& request) const {
+  const TlsFacts& f = conn.facts;
+  std::string body = "ussl-server: connection " + std::to_string(conn.id) + " from " + to_string(conn.peer) + "\n";
+  body += "request: " + request.method + " " + request.target + " " + request.version + "\n";
+  body += "tls_version: " + f.version.value_or("none") + "\n";
+  body += "cipher: " + f.cipher.value_or("none") + "\n";
+  body += "sni: " + f.sni.value_or("none") + "\n";
+  body += "alpn: " + f.alpn.value_or("none") + "\n";
+  body += std::string("resumed: ") + (f.resumed ? "true" : "false") + "\n";
+  if (f.chain.empty()) {
+    body += "client_certificate: none\n";
+  } else {
+    body += "client_certificate: " + f.chain.front().subject + "\n";
+    body += "client_certificate_issuer: " + f.chain.front().issuer + "\n";
+    body += "client_certificate_sha256: " + f.chain.front().sha256 + "\n";
+  }
+  body += "verify_mode: " + std::string(cert_reqs_name(f.verify.mode)) + "\n";
+  body += "verify_result: " + verify_result_name(f.verify).value_or("none") + "\n";
+  body += std::string("verified: ") + (f.verify.verified() ? "true" : "false") + "\n";
+  body += "verify: " + verify_summary(f.verify, true) + "\n";
+  return body;
+}
+
+void Worker::check_handshake(Conn& conn) {
+  if (conn.handshake_reported) return;
+  if (!conn.socket->handshake().done) return;
+  conn.handshake_done = true;
+  conn.handshake_ms = elapsed_ms(conn.accepted);
+  conn.last_activity = Clock::now();
+  conn.facts = facts_of(*conn.socket);
+  conn.facts.handshake.deferred = c_.tls.defer_handshake;  // every socket is wrapped with do_handshake=False
+  conn.handshake_reported = true;
+  emit_handshake(conn, std::nullopt);
+  if (mode_ != Mode::http) conn.facts = TlsFacts{};  // only the http page shows them later
+}
+
+void Worker::check_timers(Conn& conn) {
+  const auto now = Clock::now();
+  if (!conn.handshake_done) {
+    if (c_.handshake_timeout_ms > 0 && now >= conn.accepted + milliseconds(c_.handshake_timeout_ms))
+      fail(conn, Error(ErrorKind::timeout, "no TLS handshake within " + std::to_string(c_.handshake_timeout_ms) +
+                                               " ms (--handshake-timeout)"));
+    return;
+  }
+  if (c_.idle_timeout_ms > 0 && now >= conn.last_activity + milliseconds(c_.idle_timeout_ms))
+    fail(conn, Error(ErrorKind::timeout, "no data for " + std::to_string(c_.idle_timeout_ms) + " ms (--idle-timeout)"));
+}
+
+// The timer lists stay sorted by deadline without a heap: every connection
+// has the same timeout, so accept order is handshake-deadline order, and an
+// active connection moves to the back of the idle list.
+void Worker::set_timer(Conn& conn, TimerList list) {
+  if (conn.timer == TimerList::handshake) handshake_timers_.erase(conn.timer_pos);
+  if (conn.timer == TimerList::idle) idle_timers_.erase(conn.timer_pos);
+  conn.timer = list;
+  if (list == TimerList::handshake) conn.timer_pos = handshake_timers_.insert(handshake_timers_.end(), &conn);
+  if (list == TimerList::idle) conn.timer_pos = idle_timers_.insert(idle_timers_.end(), &conn);
+}
+
+void Worker::touch(Conn& conn) {
+  conn.last_activity = Clock::now();
+  if (conn.timer == TimerList::idle) idle_timers_.splice(idle_timers_.end(), idle_timers_, conn.timer_pos);
+}
+
+void Worker::expire_timers() {
+  if (handshake_timers_.empty() && idle_timers_.empty()) return;
+  const auto now = Clock::now();
+  // Each pass ends the front connection's timer (it fails, or moves to
+  // another list or to the back); the bound only guards against a bug.
+  for (std::size_t guard = conns_.size() + 1; guard > 0 && !handshake_timers_.empty(); --guard) {
+    Conn& conn = *handshake_timers_.front();
+    if (conn.accepted + milliseconds(c_.handshake_timeout_ms) > now) break;
+    service(conn);
+    if (!handshake_timers_.empty() && handshake_timers_.front() == &conn) set_timer(conn, TimerList::none);
+  }
+  for (std::size_t guard = conns_.size() + 1; guard > 0 && !idle_timers_.empty(); --guard) {
+    Conn& conn = *idle_timers_.front();
+    if (conn.last_activity + milliseconds(c_.idle_timeout_ms) > now) break;
+    service(conn);
+    if (!idle_timers_.empty() && idle_timers_.front() == &conn) set_timer(conn, TimerList::none);
+  }
+}
+
+Deadline Worker::next_deadline() const {
+  Deadline wake = stop_deadline_;
+  const auto earlier = [&wake](Clock::time_point t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  if (!handshake_timers_.empty()) earlier(handshake_timers_.front()->accepted + milliseconds(c_.handshake_timeout_ms));
+  if (!idle_timers_.empty()) earlier(idle_timers_.front()->last_activity + milliseconds(c_.idle_timeout_ms));
+  if (resume_accept_) earlier(*resume_accept_);
+  return wake;
+}
+
+std::uint32_t Worker::interest(const Conn& conn) const {
+  const SslSocket& socket = *conn.socket;
+  if (!conn.handshake_done) {
+    if (socket.want() == Want::write) return EPOLLOUT;
+    // A deferred source handshake starts with a write; before that, wait to read.
+    return EPOLLIN;
+  }
+  std::uint32_t events = 0;
+  if (!conn.peer_eof && !conn.closing && conn.out.size() < kMaxBuffered) events |= EPOLLIN;
+  // Source mode refills its buffer only when it may write: ask for EPOLLOUT while bytes remain to be sent.
+  if (!conn.out.empty() || conn.source_left > 0 || conn.flush_needed || socket.want() == Want::write)
+    events |= EPOLLOUT;
+  return events;
+}
+
+void Worker::fail(Conn& conn, const Error& error) {
+  const Phase phase = conn.handshake_done ? Phase::data : Phase::handshake;
+  const ErrorInfo info = ErrorInfo::from(error);
+  if (!conn.handshake_reported) {
+    conn.facts = facts_of(*conn.socket);
+    conn.facts.handshake.deferred = c_.tls.defer_handshake;
+    conn.handshake_ms = elapsed_ms(conn.accepted);
+    conn.handshake_reported = true;
+    emit_handshake(conn, info);
+  }
+  close_conn(conn, "failed", info, phase);
+}
+
+void Worker::close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase) {
+  const std::uint64_t sent = conn.socket->bytes_written();
+  const std::uint64_t received = conn.socket->bytes_read();
+  conn.socket->close();  // also takes the descriptor out of the epoll set
+  conn.finished = true;
+  set_timer(conn, TimerList::none);
+  done_.push_back(&conn);
+  const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
+  server_.count_close(error, code, !error && reason == "shutdown" && phase == Phase::handshake);
+  const double total = elapsed_ms(conn.accepted);
+  if (c_.common.json) {
+    Json j{{"event", "closed"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
+    j["ok"] = !error.has_value();
+    j["error"] = error_json(error);
+    j["reason"] = reason;
+    j["exit_code"] = code;
+    j["bytes"] = Json{{"sent", sent}, {"received", received}};
+    j["timing_ms"] = Json{{"total", ms_or_null(total)}};
+    out_.add(json_line(j));
+  } else {
+    std::string text = "closed (" + reason + "): received " + std::to_string(received) + ", sent " +
+                       std::to_string(sent) + " bytes, " + format_ms(total);
+    if (error) text += "; FAILED (exit " + std::to_string(code) + ") " + describe(*error);
+    human(conn, text);
+  }
+  if (error) spdlog::warn("[{}] {}", conn.id, describe(*error));
+}
+
+void Worker::reap() {
+  for (Conn* conn : done_) {
+    if (conn->queued) std::erase(ready_, conn);
+    conns_.erase(conn->self);
+  }
+  done_.clear();
+}
+
+void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error) {
+  const TlsFacts& f = conn.facts;
+  const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
+  const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
+  Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
+  Timing timing;
+  timing.handshake = conn.handshake_ms;
+  timing.total = elapsed_ms(conn.accepted);
+  add_connection_fields(j, f, error, timing, false);
+  j["exit_code"] = code;
+  j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
+  std::vector<ExpectationResult> results;
+  const auto& expectations = server_.expectations();
+  if (!expectations.empty()) {
+    results = evaluate(expectations, j);
+    const bool held = all_hold(results);
+    server_.count_expectations(held);
+    if (!held) {
+      for (const auto& r : results) {
+        if (!r.ok) spdlog::error("[{}] expectation failed: {}", conn.id, describe(r).substr(8));
+      }
+    }
+  }
+  j["expectations"] = expectations_json(results);
+  if (c_.common.json) {
+    out_.add(json_line(j));
+    return;
+  }
+  if (error) {
+    human(conn, "handshake FAILED (exit " + std::to_string(exit_code_for(error->kind, Phase::handshake, error->alert)) +
+                    ") " + describe(*error));
+  } else {
+    std::string text = "handshake ok: " + f.version.value_or("?") + " " + f.cipher.value_or("?");
+    text += ", sni " + f.sni.value_or("none");
+    if (!c_.tls.alpn.empty()) text += ", alpn " + f.alpn.value_or("none");
+    text += f.resumed ? ", resumed" : ", new session";
+    text += ", trigger " + f.handshake.trigger + ", " + format_ms(conn.handshake_ms.value_or(0));
+    text += ", would-block steps: read " + std::to_string(f.handshake.want_read) + ", write " +
+            std::to_string(f.handshake.want_write);
+    human(conn, text);
+  }
+  if (!f.chain.empty()) {
+    human(conn, "client certificate: " + f.chain.front().subject + " (issuer " + f.chain.front().issuer + ", sha256 " +
+                    f.chain.front().sha256 + ")");
+  } else {
+    human(conn, "client certificate: none");
+  }
+  human(conn, "verify: " + verify_summary(f.verify, true));
+  for (const auto& r : results) human(conn, "expect " + describe(r));
+}
+
+void Worker::begin_shutdown() {
+  drop_listener();
+  stop_deadline_ = Clock::now() + kShutdownGrace;
+  for (auto& conn : conns_) {
+    if (conn.finished) continue;
+    if (!conn.handshake_done) {
+      close_conn(conn, "shutdown", std::nullopt, Phase::handshake);
+    } else {
+      conn.closing = true;
+      conn.source_left = 0;
+      service(conn);
+    }
+  }
+}
+
+void Worker::human(const Conn& conn, const std::string& text) {
   if (c_.common.json) return;
-  std::printf("[%llu] %s\n", static_cast<unsigned long long>(conn.id), text.c_str());
-  std::fflush(stdout);
+  out_.add("[" + std::to_string(conn.id) + "] " + text + "\n");
 }
 
 }  // namespace
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
 
 int run_server(const ServerConfig& config) {
   try {

@@ -1,5 +1,7 @@
-// ussl-server: one thread, one poll() loop over non-blocking sockets, so a
-// slow, silent or hostile client never stalls the others.
+// ussl-server: one epoll event loop per thread (--threads, default one per
+// usable core) over non-blocking sockets, so a slow, silent or hostile client
+// never stalls the others. The loops share the listener, the Context and the
+// tallies; each connection lives on one loop from accept to close.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +23,14 @@ struct ServerConfig {
   int accept = 0;                // 0: until SIGINT/SIGTERM
   int handshake_timeout_ms = 10000;
   int idle_timeout_ms = 0;  // 0: none
+  int threads = 0;          // 0: one per usable core
 };
 
 // Serves until --accept connections finished or a signal; returns the exit code.
 int run_server(const ServerConfig& config);
+
+// The number of cores this process may run on (its CPU affinity), at least 1.
+int usable_cores();
 
 // Checks one --sni value; returns an error message or "".
 std::string check_sni_spec(const std::string& spec);
