@@ -1046,8 +1046,8 @@ class ServerLifecycleTests(AppTestCase):
 
 
 class ConcurrencyTests(AppTestCase):
-    def test_fifty_concurrent_clients_are_served_while_a_silent_client_holds_a_connection(self):
-        srv = self.server("--handshake-timeout", "0", "--cert-reqs", "optional", *TRUST)
+    def serve_fifty_clients_beside_a_silent_one(self, *server_args):
+        srv = self.server("--handshake-timeout", "0", "--cert-reqs", "optional", *TRUST, *server_args)
         silent = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
         self.addCleanup(silent.close)
         srv.wait_for(lambda e: e["event"] == "accepted")
@@ -1075,6 +1075,65 @@ class ConcurrencyTests(AppTestCase):
         self.assertEqual(sum(1 for e in events if e["event"] == "accepted"), 51)
         self.assertEqual(sum(1 for e in events if e["event"] == "handshake" and e["ok"]), 50)
         self.assertEqual(events[-1]["connections"], {"accepted": 51, "ok": 50, "failed": 0, "dropped": 1})
+        # Every connection's events stay in order, whichever loop served it.
+        order = {}
+        for e in events:
+            if "conn" in e:
+                order.setdefault(e["conn"], []).append(e["event"])
+        self.assertEqual(len(order), 51)
+        for conn, seq in order.items():
+            self.assertIn(seq, (["accepted", "handshake", "closed"], ["accepted", "closed"]), conn)
+
+    def test_fifty_concurrent_clients_are_served_while_a_silent_client_holds_a_connection(self):
+        self.serve_fifty_clients_beside_a_silent_one()
+
+    def test_fifty_concurrent_clients_are_served_by_four_event_loops_while_a_silent_client_holds_one(self):
+        self.serve_fifty_clients_beside_a_silent_one("--threads", "4")
+
+    def test_listening_event_reports_one_event_loop_per_usable_core_unless_threads_is_given(self):
+        srv = self.server()
+        self.assertEqual(json.loads(srv.listening_line)["threads"], len(os.sched_getaffinity(0)))
+        self.assertEqual(srv.stop(), 0)
+        srv = self.server("--threads", "3")
+        self.assertEqual(json.loads(srv.listening_line)["threads"], 3)
+        self.assertEqual(srv.stop(), 0)
+
+    def test_accept_n_admits_exactly_n_connections_however_many_event_loops_race_for_them(self):
+        srv = self.server("--threads", "4", "--accept", "3")
+        procs = [subprocess.Popen([CLIENT, "--host", "localhost", "--port", str(srv.port), "--json",
+                                   "--timeout", "10000"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+                 for _ in range(12)]
+        for p in procs:
+            self.addCleanup(lambda p=p: p.poll() is None and p.kill())
+        codes = [p.communicate(timeout=RUN_TIMEOUT)[0] and p.returncode for p in procs]
+        self.assertEqual(srv.wait(), 0)
+        events = srv.events()
+        self.assertEqual(sum(1 for e in events if e["event"] == "accepted"), 3)
+        self.assertEqual(events[-1]["connections"], {"accepted": 3, "ok": 3, "failed": 0, "dropped": 0})
+        self.assertEqual(codes.count(0), 3, codes)
+        # The rest were refused or reset, never served.
+        self.assertTrue(all(code in (3, 4) for code in codes if code != 0), codes)
+
+    def test_sigterm_drops_pending_handshakes_on_every_event_loop_and_exits_0(self):
+        srv = self.server("--threads", "3")
+        silent = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _ in range(6)]
+        for s in silent:
+            self.addCleanup(s.close)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sum(1 for e in srv.events() if e["event"] == "accepted") < 6:
+            time.sleep(0.02)
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        stopped = srv.events()[-1]
+        self.assertEqual((stopped["reason"], stopped["connections"]["dropped"]), ("signal", 6))
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+
+    def test_threads_out_of_range_is_a_usage_error_with_exit_2(self):
+        r = subprocess.run([SERVER, "--port", "0", *SERVER_CERT, "--threads", "-1"], capture_output=True, text=True,
+                           timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--threads", r.stderr)
 
 
 class ExpectTests(AppTestCase):

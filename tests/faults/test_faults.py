@@ -357,6 +357,43 @@ class FloodTests(unittest.TestCase):
         sys.stderr.write(f"flood: 1000 connections in {elapsed:.1f}s, RSS growth {growth} KiB\n")
 
 
+class IdleMemoryTests(unittest.TestCase):
+    """An idle connection keeps no buffers of the server's: after echoing a
+    64 KiB burst, each held connection costs about what the TLS state needs."""
+
+    HELD = 300
+    BURST = 64 * 1024
+
+    def echo_burst(self, port):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        tls = client_context().wrap_socket(raw, server_hostname="localhost")
+        payload = os.urandom(self.BURST)
+        tls.sendall(payload)
+        got = 0
+        while got < len(payload):
+            chunk = tls.recv(65536)
+            self.assertTrue(chunk, "server closed during the echo")
+            got += len(chunk)
+        return tls
+
+    def test_connections_idle_after_a_burst_give_back_their_buffers(self):
+        server = Server("--threads", "1", "--handshake-timeout", "0")
+        self.addCleanup(server.stop)
+        held = [self.echo_burst(server.port) for _ in range(10)]  # warm up allocator and caches
+        self.addCleanup(lambda: [s.close() for s in held])
+        baseline = server.rss_kib()
+        for _ in range(self.HELD):
+            held.append(self.echo_burst(server.port))
+        time.sleep(0.2)
+        per_conn = (server.rss_kib() - baseline) / self.HELD
+        sys.stderr.write(f"idle memory: {per_conn:.1f} KiB RSS per connection after a {self.BURST // 1024} KiB echo\n")
+        self.assertTrue(server.alive())
+        if server.sanitized():
+            self.skipTest("AddressSanitizer's quarantine and shadow memory make RSS meaningless")
+        # Holding the echo buffer would cost at least 64 KiB per connection.
+        self.assertLess(per_conn, 32, f"{per_conn:.1f} KiB per idle connection")
+
+
 class MisbehavingServer:
     """A raw TCP server on a free port that runs behaviour(conn) per client."""
 
