@@ -23,7 +23,12 @@ IoResult from_errno(int err) {
 
 }  // namespace
 
-FdTransport::FdTransport(int fd) : fd_(fd) {}
+FdTransport::FdTransport(int fd) : fd_(fd) {
+  // Read once: asking the kernel on every recv/send cost ~11 fcntl() calls
+  // per server connection. set_blocking() keeps it current.
+  const int flags = fd_ >= 0 ? ::fcntl(fd_, F_GETFL) : -1;
+  blocking_ = flags < 0 || (flags & O_NONBLOCK) == 0;
+}
 
 FdTransport::~FdTransport() { close(); }
 
@@ -33,17 +38,22 @@ void FdTransport::close() noexcept {
   fd_ = -1;
 }
 
-bool FdTransport::blocking() const noexcept {
-  if (fd_ < 0) return true;
+bool FdTransport::blocking() const noexcept { return fd_ < 0 || blocking_; }
+
+// EAGAIN on a descriptor believed blocking: a timeout (SO_RCVTIMEO /
+// SO_SNDTIMEO), unless O_NONBLOCK was set on it behind our back, which is
+// then adopted (the rare path asks the kernel; the common one never does).
+bool FdTransport::still_blocking() noexcept {
   const int flags = ::fcntl(fd_, F_GETFL);
-  return flags >= 0 && (flags & O_NONBLOCK) == 0;
+  if (flags >= 0 && (flags & O_NONBLOCK) != 0) blocking_ = false;
+  return blocking_;
 }
 
 void FdTransport::set_blocking(bool blocking) {
   if (fd_ < 0) return;
   const int flags = ::fcntl(fd_, F_GETFL);
   if (flags < 0) return;
-  ::fcntl(fd_, F_SETFL, blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK));
+  if (::fcntl(fd_, F_SETFL, blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK)) == 0) blocking_ = blocking;
 }
 
 short FdTransport::wait(short events, std::chrono::milliseconds timeout) {
@@ -84,7 +94,8 @@ IoResult FdTransport::recv(std::span<std::byte> buffer) {
     if (n == 0) return IoResult::eof();
     if (errno == EINTR) continue;
     // A blocking socket with SO_RCVTIMEO reports EAGAIN on timeout.
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking()) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking_ && still_blocking())
+      return {IoResult::Status::timeout, 0, ETIMEDOUT};
     return from_errno(errno);
   }
 }
@@ -96,7 +107,8 @@ IoResult FdTransport::send(std::span<const std::byte> data) {
     const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) return IoResult::ok(static_cast<std::size_t>(n));
     if (errno == EINTR) continue;
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking()) return {IoResult::Status::timeout, 0, ETIMEDOUT};
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && blocking_ && still_blocking())
+      return {IoResult::Status::timeout, 0, ETIMEDOUT};
     return from_errno(errno);
   }
 }

@@ -52,7 +52,10 @@ class Transport {
 };
 
 // A connected stream socket. Owns the descriptor from construction on and
-// closes it in close() or the destructor.
+// closes it in close() or the destructor. Its blocking mode is read from
+// O_NONBLOCK once, at construction, and kept by set_blocking()
+// (SslSocket::setblocking); O_NONBLOCK set later with fcntl() on the
+// descriptor is noticed at the first EAGAIN.
 class FdTransport final : public Transport {
  public:
   explicit FdTransport(int fd);
@@ -73,7 +76,9 @@ class FdTransport final : public Transport {
 
  private:
   IoResult wait_for_blocking(bool want_read);
+  bool still_blocking() noexcept;
   int fd_;
+  bool blocking_ = true;  // O_NONBLOCK as read when wrapped, then as set_blocking() left it
   std::optional<std::chrono::milliseconds> timeout_;
 };
 

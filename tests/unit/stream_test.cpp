@@ -226,6 +226,30 @@ TEST(RealSocket, SocketpairCarriesAHandshakeAndDataAndCloseClosesTheDescriptor) 
   EXPECT_EQ(::fcntl(a, F_GETFD), -1) << "close() closed the underlying descriptor";
 }
 
+TEST(RealSocket, SetblockingChangesTheDescriptorAndONonblockingSetBehindItsBackIsAdopted) {
+  auto [a, b] = socket_pair();
+  auto server_ctx = Context::create(server_options());
+  auto server = std::async(std::launch::async, [&, fd = b] { return server_ctx->wrap(fd, std::nullopt, true); });
+  auto client = Context::create(client_options())->wrap(a, std::string("localhost"), true);
+  auto s = server.get();
+  EXPECT_TRUE(client->blocking());
+  client->setblocking(false);
+  EXPECT_NE(::fcntl(a, F_GETFL) & O_NONBLOCK, 0) << "setblocking(false) set O_NONBLOCK on the descriptor";
+  client->setblocking(true);
+  EXPECT_EQ(::fcntl(a, F_GETFL) & O_NONBLOCK, 0);
+  // Behind the socket's back: the first read that would block sees it and
+  // reports "no data yet" instead of a timeout or a hang.
+  ::fcntl(a, F_SETFL, ::fcntl(a, F_GETFL) | O_NONBLOCK);
+  EXPECT_EQ(client->read(10), std::nullopt);
+  EXPECT_FALSE(client->blocking());
+  s->write("late");
+  std::optional<std::string> got;
+  for (int i = 0; i < 100 && !got; ++i) {  // bounded: at most ~1 s
+    if (!(got = client->read(10))) ::poll(nullptr, 0, 10);
+  }
+  EXPECT_EQ(got, "late");
+}
+
 TEST(RealSocket, EagerWrapOnANonBlockingSocketCompletesTheHandshake) {
   auto [a, b] = socket_pair();
   ::fcntl(a, F_SETFL, ::fcntl(a, F_GETFL) | O_NONBLOCK);
