@@ -2,7 +2,9 @@
 # README command (2): installs what is missing, builds, runs every test:
 #  1. the default build (tuned wolfSSL): unit, program, fault and doc tests;
 #  2. the same suite on Debian's system libwolfssl, under ASan + UBSan;
-#  3. a bounded fuzzing run (30 s per target) plus the crash regressions.
+#  3. the program and fault tests again under ThreadSanitizer (ussl-server runs
+#     one event loop per thread; the tests run it with up to four);
+#  4. a bounded fuzzing run (30 s per target) plus the crash regressions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh
@@ -12,5 +14,10 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DUSSL_SANITIZE=ON -DUSSL_WOLF
 cmake --build build-asan -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -j 2
+
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSSL_TSAN=ON -DUSSL_WOLFSSL=system -DUSSL_BUILD_APPS=ON -DUSSL_BUILD_TESTS=ON >/dev/null
+cmake --build build-tsan -j "$(nproc)" --target ussl-server ussl-client
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure --timeout 900 -j 2 -L 'apps|faults'
 
 ./scripts/fuzz.sh 30

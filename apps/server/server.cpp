@@ -189,6 +189,7 @@ class Server {
   UniqueFd listener_;
   UniqueFd wake_read_;
   UniqueFd wake_write_;
+  UniqueFd done_;  // each loop adds 1 when it ends
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> accepting_{true};
   std::atomic<int> stop_level_{0};  // 0 serving, 1 finishing open connections, 2 closing them now
@@ -285,6 +286,9 @@ void Server::start() {
   ::sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Every descriptor the server keeps exists before "listening" is printed.
+  done_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!done_) throw Error(ErrorKind::internal, errno_text("eventfd()"));
   const int loops = c_.threads > 0 ? c_.threads : usable_cores();
   for (int i = 0; i < loops; ++i) workers_.push_back(std::make_unique<Worker>(*this));
 
@@ -318,8 +322,6 @@ int Server::run() {
     return code;
   }
 
-  UniqueFd done(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!done) throw Error(ErrorKind::internal, errno_text("eventfd()"));
   // Signals go to this thread only: the loops start with them blocked.
   sigset_t block, previous;
   sigemptyset(&block);
@@ -329,7 +331,7 @@ int Server::run() {
   std::vector<std::thread> threads;
   for (auto& worker : workers_) {
     Worker* w = worker.get();
-    const int done_fd = done.get();
+    const int done_fd = done_.get();
     threads.emplace_back([w, done_fd] {
       w->run();
       const std::uint64_t one = 1;
@@ -337,7 +339,7 @@ int Server::run() {
     });
   }
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  wait_for_loops(threads.size(), done.get());
+  wait_for_loops(threads.size(), done_.get());
   for (auto& thread : threads) thread.join();
   listener_.reset();
   emit_stopped();

@@ -80,6 +80,17 @@ class Server:
     def fd_count(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def fd_targets(self):
+        """What each open descriptor is (for a failure message)."""
+        base = f"/proc/{self.proc.pid}/fd"
+        out = []
+        for name in sorted(os.listdir(base), key=int):
+            try:
+                out.append(f"{name} -> {os.readlink(os.path.join(base, name))}")
+            except OSError:
+                pass
+        return out
+
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
@@ -89,7 +100,8 @@ class Server:
 
     def sanitized(self):
         with open(f"/proc/{self.proc.pid}/maps") as f:
-            return "libasan" in f.read()
+            maps = f.read()
+            return "libasan" in maps or "libtsan" in maps
 
     def alive(self):
         return self.proc.poll() is None
@@ -346,7 +358,7 @@ class FloodTests(unittest.TestCase):
             time.sleep(0.1)
         for s in held:
             s.close()
-        self.assertEqual(server.fd_count(), baseline_fds, "descriptors leaked")
+        self.assertEqual(server.fd_count(), baseline_fds, f"descriptors leaked: {server.fd_targets()}")
         growth = server.rss_kib() - baseline_rss
         # AddressSanitizer keeps freed memory in quarantine (256 MiB by
         # default), so RSS cannot return to the baseline under it; descriptors
