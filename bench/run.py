@@ -904,10 +904,11 @@ def summarize_cpu(res):
 
 # Where the samples of a profile go. Patterns are tried in order on "dso sym".
 PERF_CLASSES = [
-    ("event loop: poll() and the per-connection scan",
-     r"\b(sock_poll|tcp_poll|do_poll|do_sys_poll|__x64_sys_poll|fdget|__fget_light|poll_freewait|poll_initwait|"
-     r"__pollwait|add_wait_queue|remove_wait_queue|SslSocket::fileno|apps::run_server|Server::run|Server::interest|"
-     r"Server::next_timer|pollfd)\b"),
+    ("event loop: epoll and the loop's bookkeeping",
+     r"\b(ep_poll|ep_send_events|ep_item_poll|do_epoll_wait|do_epoll_ctl|__x64_sys_epoll_wait|__x64_sys_epoll_ctl|"
+     r"ep_insert|ep_remove|ep_modify|sock_poll|tcp_poll|fdget|__fget_light|Worker::loop|Worker::settle|"
+     r"Worker::interest|Worker::expire_timers|Worker::next_deadline|Worker::touch|Worker::set_timer|"
+     r"Worker::observe_server|Worker::reap)\b"),
     ("JSON / logging of events (nlohmann, fmt, spdlog)", r"nlohmann|fmt::|spdlog|print_json|dump_escaped"),
     ("kernel: network stack, syscalls, scheduler", r"\[k\]"),
     ("dynamic loader (start-up)", r"^ld-linux"),
@@ -1377,8 +1378,8 @@ def derive_findings(B):
         if scp and sc:
             loop = _share(scp, "event loop")
             out.append(f"[{fl}] Scale: with {sc[0]['held']:,} idle connections held, {loop:.1f}% of the server's "
-                       f"samples are in poll() and the per-connection scan of the loop (sock_poll, tcp_poll, fdget, "
-                       f"SslSocket::fileno, run_server); new handshakes ran at {sc[0]['hs_per_s']:,.0f}/s with the "
+                       f"samples are in epoll and the event loop's own bookkeeping (ep_poll, epoll_ctl, sock_poll, "
+                       f"Worker::loop/settle/expire_timers); new handshakes ran at {sc[0]['hs_per_s']:,.0f}/s with the "
                        f"server at {fmt(sc[0].get('server_cpu_pct'), '', 0)}%{''} CPU.")
         fp = P.get(f"full-ecdsa-{fl}")
         if fp:
