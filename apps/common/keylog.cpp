@@ -1,6 +1,7 @@
 #include "common/keylog.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -26,9 +27,12 @@ KeyLogFile::~KeyLogFile() {
 }
 
 void KeyLogFile::write(std::string_view line) noexcept {
+  // One locked sequence: the server's event loops log from several threads.
+  ::flockfile(file_);
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fputc('\n', file_);
   std::fflush(file_);  // a capture tool reads the file while the program runs
+  ::funlockfile(file_);
 }
 
 std::function<void(std::string_view)> keylog_callback(const KeyLogTarget& target) {

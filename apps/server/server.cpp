@@ -142,6 +142,7 @@ struct Conn {
   bool queued = false;  // on the ready list
   TimerList timer = TimerList::none;
   std::list<Conn*>::iterator timer_pos;
+  bool idle_armed = false;  // moved to the idle timer (or none) after its handshake
 };
 
 class Worker;
@@ -329,17 +330,26 @@ int Server::run() {
   sigaddset(&block, SIGTERM);
   ::pthread_sigmask(SIG_BLOCK, &block, &previous);
   std::vector<std::thread> threads;
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
-    const int done_fd = done_.get();
-    threads.emplace_back([w, done_fd] {
-      w->run();
-      const std::uint64_t one = 1;
-      [[maybe_unused]] const ssize_t n = ::write(done_fd, &one, sizeof one);
-    });
+  try {
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      const int done_fd = done_.get();
+      threads.emplace_back([w, done_fd] {
+        w->run();
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const ssize_t n = ::write(done_fd, &one, sizeof one);
+      });
+    }
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    wait_for_loops(threads.size(), done_.get());
+  } catch (const std::exception& e) {  // a thread that could not start (process limit), poll() failing
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    spdlog::critical("internal error: {}", e.what());
+    loop_failed();
+    stop_level_ = 2;
+    stop_accepting();
+    wake_all();
   }
-  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  wait_for_loops(threads.size(), done_.get());
   for (auto& thread : threads) thread.join();
   listener_.reset();
   emit_stopped();
@@ -653,8 +663,8 @@ void Worker::accept_ready() {
     try {
       conn.socket = server_.context()->wrap(fd, std::nullopt, /*do_handshake=*/false);
     } catch (const Error& e) {
+      // wrap() owns the descriptor from the call on and has closed it.
       spdlog::error("[{}] cannot wrap the accepted socket: {}", conn.id, describe(ErrorInfo::from(e)));
-      ::close(fd);
       server_.count_wrap_failure();
       conns_.erase(conn.self);
       continue;
@@ -683,7 +693,8 @@ void Worker::service(Conn& conn) {
 
 // After a connection ran: what to wait for, which timer, which buffers to give back.
 void Worker::settle(Conn& conn) {
-  if (conn.handshake_done && conn.timer == TimerList::handshake) {
+  if (conn.handshake_done && !conn.idle_armed) {  // also with --handshake-timeout 0
+    conn.idle_armed = true;
     set_timer(conn, c_.idle_timeout_ms > 0 ? TimerList::idle : TimerList::none);
   }
   const std::uint32_t events = interest(conn);
@@ -691,8 +702,11 @@ void Worker::settle(Conn& conn) {
     epoll_event ev{};
     ev.events = events;
     ev.data.ptr = &conn;
-    if (::epoll_ctl(epoll_.get(), conn.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn.fd, &ev) != 0)
-      throw Error(ErrorKind::internal, errno_text("epoll_ctl()"));
+    if (::epoll_ctl(epoll_.get(), conn.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn.fd, &ev) != 0) {
+      // ENOSPC (max_user_watches) or ENOMEM: this connection cannot be served, the others can.
+      fail(conn, Error(ErrorKind::internal, errno_text("epoll_ctl()")));
+      return;
+    }
     conn.in_epoll = true;
     conn.events = events;
   }
@@ -873,13 +887,20 @@ void Worker::expire_timers() {
     Conn& conn = *handshake_timers_.front();
     if (conn.accepted + milliseconds(c_.handshake_timeout_ms) > now) break;
     service(conn);
-    if (!handshake_timers_.empty() && handshake_timers_.front() == &conn) set_timer(conn, TimerList::none);
+    if (!handshake_timers_.empty() && handshake_timers_.front() == &conn &&
+        conn.accepted + milliseconds(c_.handshake_timeout_ms) <= now)
+      set_timer(conn, TimerList::none);
   }
   for (std::size_t guard = conns_.size() + 1; guard > 0 && !idle_timers_.empty(); --guard) {
     Conn& conn = *idle_timers_.front();
     if (conn.last_activity + milliseconds(c_.idle_timeout_ms) > now) break;
     service(conn);
-    if (!idle_timers_.empty() && idle_timers_.front() == &conn) set_timer(conn, TimerList::none);
+    // Still first and still expired (never expected: service() fails it): stop
+    // watching it rather than loop. A connection that moved data meanwhile is
+    // at the back of the list with a later deadline and stays watched.
+    if (!idle_timers_.empty() && idle_timers_.front() == &conn &&
+        conn.last_activity + milliseconds(c_.idle_timeout_ms) <= now)
+      set_timer(conn, TimerList::none);
   }
 }
 
@@ -910,7 +931,8 @@ std::uint32_t Worker::interest(const Conn& conn) const {
 }
 
 void Worker::fail(Conn& conn, const Error& error) {
-  const Phase phase = conn.handshake_done ? Phase::data : Phase::handshake;
+  // From the socket: a deferred handshake can complete inside a read that then fails.
+  const Phase phase = conn.socket->handshake().done ? Phase::data : Phase::handshake;
   const ErrorInfo info = ErrorInfo::from(error);
   if (!conn.handshake_reported) {
     conn.facts = facts_of(*conn.socket);

@@ -935,6 +935,14 @@ class ExitCodeTests(AppTestCase):
         self.assertEqual(srv.wait(), 7)
 
 
+    def test_server_idle_timeout_applies_also_without_a_handshake_timeout(self):
+        srv = self.server("--handshake-timeout", "0", "--idle-timeout", "300", "--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--read-timeout", "3000")
+        self.assert_exit(r, 0)
+        self.assertTrue(r.report["peer_closed"])
+        self.assertEqual(srv.wait(), 7)
+
+
 class ServerLifecycleTests(AppTestCase):
     def test_human_listening_line_ends_with_the_port(self):
         srv = self.server(json_mode=False)
@@ -1465,6 +1473,36 @@ class KeyLogAndVersionTests(AppTestCase):
             if p is not None:
                 self.assertEqual(p.returncode, 2)
                 self.assertIn("HAVE_SECRET_CALLBACK", p.stderr)
+
+    def test_server_keylog_from_four_event_loops_has_only_whole_lines(self):
+        if not self.features()["wolfssl"]["features"]["secret_callback"]:
+            self.skipTest("this wolfSSL cannot log keys (the refusal is tested above)")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "server-keys")
+            srv = self.server("--threads", "4", "--keylog", path)
+            procs = [subprocess.Popen([CLIENT, "--host", "localhost", "--port", str(srv.port), "--json"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                      text=True) for _ in range(24)]
+            for p in procs:
+                self.addCleanup(lambda p=p: p.poll() is None and p.kill())
+            self.assertEqual([p.communicate(timeout=RUN_TIMEOUT) and p.returncode for p in procs], [0] * 24)
+            self.assertEqual(srv.stop(), 0)
+            with open(path) as f:
+                lines = f.read().split("\n")
+        self.assertEqual(lines[-1], "")  # ends with a newline
+        lines = lines[:-1]
+        # Each a whole NSS key-log line; per connection (client random) the
+        # same four TLS 1.3 secrets, none lost or torn.
+        for line in lines:
+            self.assertRegex(line, r"^[A-Z_0-9]+ [0-9A-Fa-f]{64} [0-9A-Fa-f]{64,96}$")
+        per_conn = {}
+        for line in lines:
+            label, random, _ = line.split()
+            per_conn.setdefault(random, []).append(label)
+        self.assertEqual(len(per_conn), 24)
+        for labels in per_conn.values():
+            self.assertEqual(sorted(labels), ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
+                                              "SERVER_HANDSHAKE_TRAFFIC_SECRET", "SERVER_TRAFFIC_SECRET_0"])
 
     def test_an_unwritable_keylog_file_exits_2(self):
         if not self.features()["wolfssl"]["features"]["secret_callback"]:
