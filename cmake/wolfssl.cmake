@@ -16,7 +16,7 @@
 # the prefix so that concurrent configures build it once.
 
 # Bump when the build procedure changes in a way the flags do not show.
-set(_ussl_wolfssl_recipe 2)
+set(_ussl_wolfssl_recipe 3)
 
 # Everything ussl needs from wolfSSL, and the speed-ups; docs/wolfssl-build.md
 # says why each one is here.
@@ -115,6 +115,59 @@ if(CMAKE_SCRIPT_MODE_FILE)
            asn "${asn}")
     file(WRITE "${src}/wolfcrypt/src/asn.c" "${asn}")
     message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: backported WOLFSSL_ASN_ALLOW_0_SERIAL")
+  endif()
+
+  # X25519 key generation on the fixed base point: wolfSSL 5.7 computes the
+  # public key with the generic Montgomery ladder (a quarter of the server's
+  # CPU per TLS 1.3 handshake went to the two ladders). X25519(k, 9) is the
+  # Montgomery u of [k]B on Ed25519, u = (Z + Y) / (Z - Y), and wolfSSL's
+  # ge_scalarmult_base (constant time, precomputed table, the one Ed25519
+  # signing uses on secret nonces) computes [k]B far faster. A clamped scalar
+  # meets its precondition a[31] <= 127. Every TLS 1.3 test and the interop
+  # matrix (openssl, gnutls, curl, nginx, python) check the result.
+  file(READ "${src}/wolfcrypt/src/curve25519.c" c25519)
+  set(ladder "    ret = curve25519(pub, priv, (byte*)kCurve25519BasePoint);\n")
+  string(REPLACE "${ladder}" "" rest "${c25519}")
+  string(LENGTH "${c25519}" len_all)
+  string(LENGTH "${rest}" len_rest)
+  string(LENGTH "${ladder}" len_ladder)
+  math(EXPR count "(${len_all} - ${len_rest}) / ${len_ladder}")
+  set(make_pub "int wc_curve25519_make_pub(int public_size, byte* pub, int private_size,\n")
+  if(count EQUAL 1 AND c25519 MATCHES "int wc_curve25519_make_pub\\(int public_size, byte\\* pub, int private_size,\n"
+     AND NOT c25519 MATCHES "ussl_curve25519_base")
+    string(REPLACE "${ladder}"
+           "#ifdef USSL_CURVE25519_FIXED_BASE\n    ret = ussl_curve25519_base(pub, priv);\n#else\n${ladder}#endif\n"
+           c25519 "${c25519}")
+    string(REPLACE "${make_pub}" "#if defined(HAVE_ED25519) && !defined(ED25519_SMALL) && !defined(CURVE25519_SMALL) && \\
+    !defined(FREESCALE_LTC_ECC) && !defined(WOLFSSL_SE050)
+#include <wolfssl/wolfcrypt/ge_operations.h>
+#define USSL_CURVE25519_FIXED_BASE
+/* Added by ussl (cmake/wolfssl.cmake): pub = X25519(priv, 9) via Ed25519's
+ * fixed-base multiplication. priv is clamped (checked by the caller). */
+static int ussl_curve25519_base(byte* pub, const byte* priv)
+{
+    ge_p3 A;
+    fe num, den;
+
+    ge_scalarmult_base(&A, priv);
+    fe_add(num, A.Z, A.Y);
+    fe_sub(den, A.Z, A.Y);
+    fe_invert(den, den);
+    fe_mul(num, num, den);
+    fe_tobytes(pub, num);
+    ForceZero(&A, sizeof(A));
+    ForceZero(num, sizeof(num));
+    ForceZero(den, sizeof(den));
+    return 0;
+}
+#endif
+
+${make_pub}" c25519 "${c25519}")
+    file(WRITE "${src}/wolfcrypt/src/curve25519.c" "${c25519}")
+    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: X25519 key generation on the Ed25519 fixed base")
+  else()
+    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: X25519 key generation left as shipped "
+                   "(the ladder call in wc_curve25519_make_pub appears ${count} times)")
   endif()
 
   function(_ussl_wolfssl_step name)
