@@ -115,6 +115,7 @@ class ClientRun {
   std::vector<Expectation> expectations_;
   std::optional<std::string> resume_;  // the session the next connection offers
   bool session_from_run_ = false;      // resume_ holds a session one of this run's connections made
+  std::optional<bool> session_offered_;  // --sess-in: offered (false: it had expired); nullopt without
   bool session_saved_ = false;
   TlsFacts setup_facts_;                  // what is known before any connection
   std::optional<ErrorInfo> setup_error_;  // setup failed: no connection was made
@@ -209,10 +210,16 @@ void ClientRun::check_session_in() {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
     throw Error(ErrorKind::internal, "socketpair() failed");
   const UniqueFd other(pair[1]);
+  std::unique_ptr<SslSocket> probe;
   try {
-    context_->wrap(std::make_unique<FdTransport>(pair[0]), WrapArgs{server_hostname_, false, session});
+    probe = context_->wrap(std::make_unique<FdTransport>(pair[0]), WrapArgs{server_hostname_, false, session});
   } catch (const Error& e) {
     throw Error(ErrorKind::bad_file, "--sess-in '" + c_.sess_in + "': " + e.message());
+  }
+  session_offered_ = probe->session_offered();
+  if (!*session_offered_) {
+    spdlog::warn("--sess-in '{}': the saved session has expired; not offering it (full handshake)", c_.sess_in);
+    return;
   }
   resume_ = std::move(session);
 }
@@ -562,8 +569,10 @@ void ClientRun::print_header(const Conn& conn) {
   if (!options_.alpn.empty()) {
     print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
   }
-  if (resume_ || c_.reconnect > 0 || !c_.sess_out.empty()) {
-    if (f.handshake.done) print_line("session", f.resumed ? "resumed" : "new (full handshake)");
+  if (resume_ || session_offered_ || c_.reconnect > 0 || !c_.sess_out.empty()) {
+    std::string text = f.resumed ? "resumed" : "new (full handshake)";
+    if (session_offered_ == false && &conn == first()) text += "; the --sess-in session had expired";
+    if (f.handshake.done) print_line("session", text);
   }
   print_line("sni", f.sni ? *f.sni : "none sent");
   const HandshakeInfo& hs = f.handshake;
@@ -693,7 +702,8 @@ Json ClientRun::report_json(int exit_code) const {
   j["connections"] = connections;
   j["session"] = Json{{"in", c_.sess_in.empty() ? Json(nullptr) : Json(c_.sess_in)},
                       {"out", c_.sess_out.empty() ? Json(nullptr) : Json(c_.sess_out)},
-                      {"saved", session_saved_}};
+                      {"saved", session_saved_},
+                      {"offered", session_offered_ ? Json(*session_offered_) : Json(nullptr)}};
   j["expectations"] = Json::array();
   return j;
 }
@@ -716,7 +726,7 @@ void print_client_usage_error(const std::string& message) {
                      {"ca_certs", nullptr}, {"ca_source", nullptr}};
   j["peer_closed"] = false;
   j["connections"] = Json::array();
-  j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}};
+  j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}, {"offered", nullptr}};
   j["expectations"] = Json::array();
   print_json_line(j);
 }

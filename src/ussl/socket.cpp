@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 
 #include "internal.hpp"
@@ -43,6 +44,7 @@ struct SslSocket::Impl {
   std::vector<std::vector<std::uint8_t>> raw_chain;  // as sent by the peer, leaf first
   std::vector<CertificateInfo> chain;
   std::optional<Error> sticky;
+  bool session_offered = false;        // client: the WrapArgs session was set (not expired)
   std::optional<IoResult> io_failure;  // first fatal transport result
   Want want = Want::nothing;
   bool closed = false;
@@ -468,8 +470,21 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
       const auto* p = reinterpret_cast<const unsigned char*>(args.session->data());
       std::unique_ptr<WOLFSSL_SESSION, SessionFree> session(
           wolfSSL_d2i_SSL_SESSION(nullptr, &p, static_cast<long>(args.session->size())));
-      if (!session || wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
+      if (!session)
         throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
+      // Past its lifetime (the TLS 1.2 session timeout, or the TLS 1.3 ticket
+      // lifetime the server gave): not offered, as OpenSSL's client does;
+      // the connection runs a full handshake. wolfSSL's own check depends on
+      // the build (with OpenSSL error codes it offers an expired session).
+      const long born = wolfSSL_SESSION_get_time(session.get());
+      const long lifetime = wolfSSL_SESSION_get_timeout(session.get());
+      const bool expired = lifetime > 0 && static_cast<long long>(std::time(nullptr)) >=
+                                               static_cast<long long>(born) + static_cast<long long>(lifetime);
+      if (!expired) {
+        if (wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
+          throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
+        impl->session_offered = true;
+      }
     }
   }
 
@@ -726,6 +741,8 @@ std::optional<std::string> SslSocket::alpn() const {
     return std::nullopt;
   return std::string(name, size);
 }
+
+bool SslSocket::session_offered() const noexcept { return impl_->session_offered; }
 
 bool SslSocket::session_reused() const noexcept {
   const Impl& s = *impl_;

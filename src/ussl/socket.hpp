@@ -56,7 +56,9 @@ struct WrapArgs {
   std::optional<std::string> server_hostname;
   bool do_handshake = true;
   // A session saved from an earlier connection (SslSocket::session()) to
-  // resume; ignored by servers.
+  // resume; ignored by servers. One that cannot be decoded is refused
+  // (bad_file); one whose lifetime has passed is not offered, so the
+  // connection runs a full handshake (session_offered() is then false).
   std::optional<std::string> session;
 };
 
@@ -153,6 +155,7 @@ class SslSocket {
   std::optional<std::string> sni() const;          // sent (client) or received (server)
   std::optional<std::string> alpn() const;         // protocol negotiated, if any
   bool session_reused() const noexcept;            // this handshake resumed a session
+  bool session_offered() const noexcept;           // client: WrapArgs::session was offered (not expired)
   // Client: the session to resume later, serialized (nullopt before the
   // handshake). Under TLS 1.3 it can resume only once a ticket arrived.
   std::optional<std::string> session() const;

@@ -8,6 +8,7 @@ in cleanup; every loop is bounded.
 """
 
 import argparse
+import base64
 import json
 import os
 import queue
@@ -277,7 +278,7 @@ class AppTestCase(unittest.TestCase):
         self.assert_connection_fields(report)
         self.assertEqual(list(report["target"].keys()),
                          ["host", "port", "address", "server_hostname", "ca_certs", "ca_source"])
-        self.assertEqual(list(report["session"].keys()), ["in", "out", "saved"])
+        self.assertEqual(list(report["session"].keys()), ["in", "out", "saved", "offered"])
         for entry in report["connections"]:
             self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
         for entry in report["expectations"]:
@@ -1379,7 +1380,7 @@ class ResumptionTests(AppTestCase):
         r = self.client("--host", "localhost", "--port", srv.port)
         self.assert_exit(r, 0)
         self.assertEqual(len(r.report["connections"]), 1)
-        self.assertEqual(r.report["session"], {"in": None, "out": None, "saved": False})
+        self.assertEqual(r.report["session"], {"in": None, "out": None, "saved": False, "offered": None})
 
     def test_reconnect_stops_at_the_first_connection_that_fails(self):
         srv = self.server("--accept", "1")
@@ -1395,16 +1396,40 @@ class ResumptionTests(AppTestCase):
             path = os.path.join(tmp, "session")
             r = self.client("--host", "localhost", "--port", srv.port, "--sess-out", path)
             self.assert_exit(r, 0)
-            self.assertEqual(r.report["session"], {"in": None, "out": path, "saved": True})
+            self.assertEqual(r.report["session"], {"in": None, "out": path, "saved": True, "offered": None})
             with open(path) as f:
                 text = f.read()
             self.assertTrue(text.startswith("-----BEGIN USSL SESSION-----\n"), text)
             r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path, "--expect", "resumed=true")
             self.assert_exit(r, 0)
             self.assertTrue(r.report["resumed"])
+            self.assertTrue(r.report["session"]["offered"])
             r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path, json_mode=False)
             self.assertRegex(r.stdout, r"(?m)^session +resumed$")
             self.assertRegex(r.stdout, r"(?m)^verify +not checked: resumed session")
+
+    def test_an_expired_sess_in_session_is_not_offered_and_a_full_handshake_follows(self):
+        srv = self.server()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "session")
+            self.assert_exit(self.client("--host", "localhost", "--port", srv.port, "--sess-out", path), 0)
+            with open(path) as f:
+                lines = f.read().splitlines()
+            raw = bytearray(base64.b64decode("".join(lines[1:-1])))
+            # wolfSSL's serialized session: side (1 byte), bornOn (4, big-endian), timeout (4).
+            raw[1:5] = (1).to_bytes(4, "big")  # born in 1970: long expired
+            text = base64.b64encode(bytes(raw)).decode()
+            with open(path, "w") as f:
+                f.write("-----BEGIN USSL SESSION-----\n")
+                f.write("".join(text[i:i + 64] + "\n" for i in range(0, len(text), 64)))
+                f.write("-----END USSL SESSION-----\n")
+            r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path)
+            self.assert_exit(r, 0)
+            self.assertFalse(r.report["resumed"])
+            self.assertEqual(r.report["session"], {"in": path, "out": None, "saved": False, "offered": False})
+            self.assertIn("expired", r.stderr)
+            r = self.client("--host", "localhost", "--port", srv.port, "--sess-in", path, json_mode=False)
+            self.assertRegex(r.stdout, r"(?m)^session +new \(full handshake\); the --sess-in session had expired$")
 
     def test_a_missing_or_bad_session_file_exits_2_before_connecting(self):
         srv = self.server()

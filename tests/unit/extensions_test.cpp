@@ -107,6 +107,36 @@ TEST(Resumption, Tls13SessionFromATicketIsResumed) { expect_resumption(TlsVersio
 
 TEST(Resumption, Tls12SessionIsResumed) { expect_resumption(TlsVersion::tls1_2); }
 
+// wolfSSL's serialized session (wolfSSL_i2d_SSL_SESSION, 5.5 and 5.7 alike)
+// starts with side (1 byte), bornOn (4 bytes, big-endian), timeout (4 bytes).
+TEST(Resumption, ExpiredSavedSessionIsNotOfferedAndAFullHandshakeRuns) {
+  auto client = Context::create(client_options());
+  auto server = Context::create(server_options());
+  WrapArgs args;
+  args.server_hostname = "localhost";
+  Connection first = exchange(client, server, args);
+  ASSERT_FALSE(first.pair.client.error) << first.pair.client.error->what();
+  EXPECT_FALSE(first.pair.client.socket->session_offered()) << "no session was given";
+  const auto saved = first.pair.client.socket->session();
+  ASSERT_TRUE(saved && saved->size() > 9);
+
+  args.session = saved;
+  Connection fresh = exchange(client, server, args);
+  ASSERT_FALSE(fresh.pair.client.error) << fresh.pair.client.error->what();
+  EXPECT_TRUE(fresh.pair.client.socket->session_offered());
+  EXPECT_TRUE(fresh.pair.client.socket->session_reused());
+
+  std::string expired = *saved;
+  expired[1] = expired[2] = expired[3] = '\0';
+  expired[4] = '\1';  // born one second after 1970
+  args.session = expired;
+  Connection stale = exchange(client, server, args);
+  ASSERT_FALSE(stale.pair.client.error) << stale.pair.client.error->what();
+  EXPECT_FALSE(stale.pair.client.socket->session_offered());
+  EXPECT_FALSE(stale.pair.client.socket->session_reused());
+  EXPECT_EQ(stale.client_got, "x");
+}
+
 TEST(Resumption, CorruptSavedSessionIsRejectedClearly) {
   auto client = Context::create(client_options());
   auto [ct, st] = make_memory_pipe();
