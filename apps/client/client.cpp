@@ -113,8 +113,8 @@ class ClientRun {
   std::shared_ptr<const Context> context_;
   std::string payload_;
   std::vector<Expectation> expectations_;
-  std::optional<std::string> resume_;  // the session the next connection offers
-  bool session_from_run_ = false;      // resume_ holds a session one of this run's connections made
+  std::optional<std::string> resume_;    // the session the next connection offers
+  bool session_from_run_ = false;        // resume_ holds a session one of this run's connections made
   std::optional<bool> session_offered_;  // --sess-in: offered (false: it had expired); nullopt without
   bool session_saved_ = false;
   TlsFacts setup_facts_;                  // what is known before any connection

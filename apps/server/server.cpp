@@ -230,6 +230,8 @@ class Worker {
   void check_handshake(Conn& conn);
   void check_timers(Conn& conn);
   void expire_timers();
+  void expire(std::list<Conn*>& timers, TimerList list, Clock::time_point now);
+  Clock::time_point deadline(const Conn& conn, TimerList list) const;
   void touch(Conn& conn);
   void set_timer(Conn& conn, TimerList list);
   void fail(Conn& conn, const Error& error);
@@ -853,12 +855,12 @@ void Worker::check_handshake(Conn& conn) {
 void Worker::check_timers(Conn& conn) {
   const auto now = Clock::now();
   if (!conn.handshake_done) {
-    if (c_.handshake_timeout_ms > 0 && now >= conn.accepted + milliseconds(c_.handshake_timeout_ms))
+    if (c_.handshake_timeout_ms > 0 && now >= deadline(conn, TimerList::handshake))
       fail(conn, Error(ErrorKind::timeout, "no TLS handshake within " + std::to_string(c_.handshake_timeout_ms) +
                                                " ms (--handshake-timeout)"));
     return;
   }
-  if (c_.idle_timeout_ms > 0 && now >= conn.last_activity + milliseconds(c_.idle_timeout_ms))
+  if (c_.idle_timeout_ms > 0 && now >= deadline(conn, TimerList::idle))
     fail(conn, Error(ErrorKind::timeout, "no data for " + std::to_string(c_.idle_timeout_ms) + " ms (--idle-timeout)"));
 }
 
@@ -878,29 +880,29 @@ void Worker::touch(Conn& conn) {
   if (conn.timer == TimerList::idle) idle_timers_.splice(idle_timers_.end(), idle_timers_, conn.timer_pos);
 }
 
+// When the connection's timer on that list fires.
+Clock::time_point Worker::deadline(const Conn& conn, TimerList list) const {
+  return list == TimerList::handshake ? conn.accepted + milliseconds(c_.handshake_timeout_ms)
+                                      : conn.last_activity + milliseconds(c_.idle_timeout_ms);
+}
+
 void Worker::expire_timers() {
   if (handshake_timers_.empty() && idle_timers_.empty()) return;
   const auto now = Clock::now();
-  // Each pass ends the front connection's timer (it fails, or moves to
-  // another list or to the back); the bound only guards against a bug.
-  for (std::size_t guard = conns_.size() + 1; guard > 0 && !handshake_timers_.empty(); --guard) {
-    Conn& conn = *handshake_timers_.front();
-    if (conn.accepted + milliseconds(c_.handshake_timeout_ms) > now) break;
+  expire(handshake_timers_, TimerList::handshake, now);
+  expire(idle_timers_, TimerList::idle, now);
+}
+
+// Services the connections whose deadline on this list passed. Each pass
+// ends the front connection's timer: check_timers() fails it, or it moved
+// data and went to the back (idle) or to the idle list (handshake done).
+void Worker::expire(std::list<Conn*>& timers, TimerList list, Clock::time_point now) {
+  for (std::size_t guard = conns_.size() + 1; guard > 0 && !timers.empty(); --guard) {
+    Conn& conn = *timers.front();
+    if (deadline(conn, list) > now) break;
     service(conn);
-    if (!handshake_timers_.empty() && handshake_timers_.front() == &conn &&
-        conn.accepted + milliseconds(c_.handshake_timeout_ms) <= now)
-      set_timer(conn, TimerList::none);
-  }
-  for (std::size_t guard = conns_.size() + 1; guard > 0 && !idle_timers_.empty(); --guard) {
-    Conn& conn = *idle_timers_.front();
-    if (conn.last_activity + milliseconds(c_.idle_timeout_ms) > now) break;
-    service(conn);
-    // Still first and still expired (never expected: service() fails it): stop
-    // watching it rather than loop. A connection that moved data meanwhile is
-    // at the back of the list with a later deadline and stays watched.
-    if (!idle_timers_.empty() && idle_timers_.front() == &conn &&
-        conn.last_activity + milliseconds(c_.idle_timeout_ms) <= now)
-      set_timer(conn, TimerList::none);
+    // Still first and still expired (never expected): stop watching it rather than loop.
+    if (!timers.empty() && timers.front() == &conn && deadline(conn, list) <= now) set_timer(conn, TimerList::none);
   }
 }
 
@@ -909,8 +911,8 @@ Deadline Worker::next_deadline() const {
   const auto earlier = [&wake](Clock::time_point t) {
     if (!wake || t < *wake) wake = t;
   };
-  if (!handshake_timers_.empty()) earlier(handshake_timers_.front()->accepted + milliseconds(c_.handshake_timeout_ms));
-  if (!idle_timers_.empty()) earlier(idle_timers_.front()->last_activity + milliseconds(c_.idle_timeout_ms));
+  if (!handshake_timers_.empty()) earlier(deadline(*handshake_timers_.front(), TimerList::handshake));
+  if (!idle_timers_.empty()) earlier(deadline(*idle_timers_.front(), TimerList::idle));
   if (resume_accept_) earlier(*resume_accept_);
   return wake;
 }

@@ -664,7 +664,7 @@ class CurlClient(ClientPeer):
     server_mode = "http"
 
     def command(self, env, spec, port, path, extra=()):
-        host = spec.host if spec.host != "127.0.0.1" else "127.0.0.1"
+        host = spec.host
         cmd = ["curl", "-sS", "--max-time", "20", "--cacert", env.cert("root-ca.pem"), "-w",
                "\n%{http_code} %{http_version}\n"]
         if spec.version == "1.2":
