@@ -79,6 +79,10 @@ class CrlSet {
   std::unique_ptr<Impl> impl_;
 };
 
+// The default depth limit: far above real chains (2-4 certificates), low
+// enough to bound the work on a hostile one.
+inline constexpr int kDefaultMaxChainDepth = 64;
+
 struct VerifyPolicy {
   ChainRole role = ChainRole::server;
   // DNS name or IP literal the leaf must match (hostname_matches); none: no
@@ -88,7 +92,7 @@ struct VerifyPolicy {
   std::optional<std::int64_t> at;
   // The most intermediates (certificates between leaf and anchor that are
   // not self-issued, RFC 5280 §6.1.4 (l)) a path may hold.
-  int max_depth = 32;
+  int max_depth = kDefaultMaxChainDepth;
   // OpenSSL's security levels for certificate keys and signature hashes:
   // 0 none; 1 RSA/DSA >= 1024 bits, EC >= 160, no MD5/SHA-1 signatures;
   // 2 RSA >= 2048, EC >= 224; 3 RSA >= 3072, EC >= 256.

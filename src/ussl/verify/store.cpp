@@ -143,7 +143,15 @@ std::shared_ptr<const TrustStore> TrustStore::load(const std::string& path) {
       }
     }
   }
-  if (impl->anchors.empty()) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no usable certificate found");
+  if (impl->anchors.empty()) {
+    std::string why;
+    if (!impl->warnings.empty()) {
+      const std::string& w = impl->warnings.front();
+      const auto at = w.find(": certificate #");
+      why = at == std::string::npos ? "" : " (" + w.substr(at + 2) + ")";
+    }
+    throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no usable certificate found" + why);
+  }
   return std::shared_ptr<const TrustStore>(new TrustStore(std::move(impl)));
 }
 
