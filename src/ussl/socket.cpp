@@ -772,7 +772,7 @@ const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
   Impl& s = *impl_;
   if (s.chain.empty() && !s.raw_chain.empty()) {
     try {
-      for (const auto& der : s.raw_chain) s.chain.push_back(parse_certificate(der));
+      for (const auto& der : s.raw_chain) s.chain.push_back(describe_certificate(der));
     } catch (const Error&) {
     }
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ussl/certificate.hpp"
 #include "ussl/error.hpp"
 
 namespace ussl {
@@ -131,6 +132,12 @@ struct ChainVerdict {
 // presented is empty.
 ChainVerdict verify_chain(std::span<const std::vector<std::uint8_t>> presented, const TrustStore& anchors,
                           const VerifyPolicy& policy);
+
+// The report view of one DER certificate: parse_certificate's fields plus
+// its key type, size or curve and signature algorithm. A certificate
+// wolfSSL cannot parse is described by ussl's own parser (names, SANs,
+// dates, serial). Throws Error(cert_invalid) when neither can read it.
+CertificateInfo describe_certificate(std::span<const std::uint8_t> der);
 
 // Splits PEM or DER data into DER certificates (PEM: every CERTIFICATE
 // block in order). Throws Error(bad_file) naming `what` when none is found.

@@ -368,6 +368,32 @@ CertificateInfo name_view(const x509::Certificate& c) {
   return info;
 }
 
+CertificateInfo describe_certificate(std::span<const std::uint8_t> der) {
+  const auto parsed = x509::parse(der, nullptr);
+  CertificateInfo info;
+  try {
+    info = parse_certificate(der);
+  } catch (const Error&) {
+    if (!parsed) throw Error(ErrorKind::cert_invalid, "a certificate cannot be parsed");
+    info = name_view(*parsed);
+    info.der.assign(der.begin(), der.end());
+    info.self_issued = parsed->self_issued;
+    info.not_before_epoch = parsed->not_before;
+    info.not_after_epoch = parsed->not_after;
+    info.not_before = Judge::iso(parsed->not_before);
+    info.not_after = Judge::iso(parsed->not_after);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::uint8_t b : parsed->serial) info.serial += std::string{kHex[b >> 4], kHex[b & 15]};
+  }
+  if (parsed) {
+    info.key_type = parsed->key.algorithm;
+    info.key_bits = parsed->key.bits;
+    info.key_curve = parsed->key.curve;
+    info.signature_algorithm = parsed->sig_alg_name;
+  }
+  return info;
+}
+
 std::vector<CertProblem> judge_path(const std::vector<CertPtr>& path, bool anchored, const VerifyPolicy& policy,
                                     std::int64_t now) {
   Judge j(path, anchored, policy, now);
