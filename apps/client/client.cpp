@@ -180,6 +180,7 @@ void ClientRun::setup() {
   setup_facts_.nonblocking = c_.tls.nonblocking;
 
   context_ = Context::create(options_);
+  for (const auto& w : context_->warnings()) spdlog::warn("{}", w);
 
   if (!c_.sess_in.empty()) check_session_in();
   if (!c_.recv_file.empty()) {
@@ -591,6 +592,8 @@ void ClientRun::print_header(const Conn& conn) {
     print_line("", "valid   " + leaf.not_before + " .. " + leaf.not_after);
     print_line("", "sha256  " + leaf.sha256);
     print_line("", "chain   " + std::to_string(f.chain.size()) + " certificate(s) sent by the server");
+    for (std::size_t i = 0; i < f.chain.size(); ++i)
+      print_line("", "  [" + std::to_string(i) + "] " + f.chain[i].subject + " (" + key_summary(f.chain[i]) + ")");
   }
   if (f.resumed && !f.verify.performed) {
     // No certificate is exchanged when a session is resumed: nothing was verified in this handshake.
@@ -598,6 +601,8 @@ void ClientRun::print_header(const Conn& conn) {
                              std::string(cert_reqs_name(f.verify.mode)) + ")");
   } else {
     print_line("verify", verify_summary(f.verify, false));
+    const auto problems = problem_lines(f.verify);
+    for (std::size_t i = 1; i < problems.size(); ++i) print_line("", "also " + problems[i]);
   }
   if (c_.show_certs) {
     for (const auto& cert : f.chain) std::printf("%s", cert.pem().c_str());

@@ -1,8 +1,10 @@
 // ussl-client: parse the command line, run, exit with the documented code.
 #include <csignal>
+#include <iostream>
 #include <limits>
 
 #include "client/client.hpp"
+#include "common/exit_codes.hpp"
 #include "common/logging.hpp"
 
 int main(int argc, char** argv) {
@@ -14,7 +16,8 @@ int main(int argc, char** argv) {
       "ussl-client"};
   app.get_formatter()->column_width(36);
   add_common_flags(app, c.common, "ussl-client", /*server=*/false);
-  app.add_option("--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal.")->required();
+  auto* host = app.add_option(
+      "--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal (required unless --chain-file).");
   app.add_option("--port", c.port, "Connect to this TCP port.")
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535))
@@ -66,13 +69,34 @@ int main(int argc, char** argv) {
                  "Resume the session saved in FILE by --sess-out (a bad file is a configuration error, exit 2).")
       ->type_name("FILE");
 
+  auto* chain_file =
+      app.add_option("--chain-file", c.chain_file,
+                     "Verify the chain in FILE (PEM/DER: leaf first, then any order) against --ca-certs, "
+                     "--server-hostname (DNS name or IP), --crl, --security-level, --max-chain-depth and --at without "
+                     "connecting; same report and exit codes (enforced unless --cert-reqs none).")
+          ->type_name("FILE")
+          ->excludes(host);
+  app.add_option("--chain-role", c.chain_role,
+                 "With --chain-file, judge the leaf as a server (EKU serverAuth) or client (clientAuth) certificate.")
+      ->check(CLI::IsMember({"server", "client"}))
+      ->needs(chain_file)
+      ->capture_default_str();
+
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {
         if (json) print_client_usage_error(message);
       })) {
     return *code;
   }
+  if (c.host.empty() && c.chain_file.empty()) {
+    const std::string message = "--host is required";
+    std::cerr << "ussl-client: error: usage: " << message << " (see --help)" << std::endl;
+    if (json) print_client_usage_error(message);
+    return kExitUsage;
+  }
+  c.cert_reqs_given = app.count("--cert-reqs") > 0;
   setup_logging("ussl-client", c.common.verbosity, c.common.quiet);
+  if (!c.chain_file.empty()) return run_offline(c);
   std::signal(SIGPIPE, SIG_IGN);
   return run_client(c);
 }

@@ -273,6 +273,7 @@ void Server::start() {
   Options options = options_from(c_.tls, /*server=*/true);
   for (const auto& spec : c_.sni) options.sni_certificates.push_back(parse_sni(spec));
   context_ = Context::create(options);
+  for (const auto& w : context_->warnings()) spdlog::warn("{}", w);
   raise_fd_limit();
   Listener listener = listen_tcp(c_.bind, static_cast<std::uint16_t>(c_.port));
   listener_ = std::move(listener.fd);

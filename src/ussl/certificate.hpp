@@ -25,6 +25,11 @@ struct CertificateInfo {
   std::string sha256;        // hex, lowercase, colon-free
   std::string serial;        // hex
   bool self_issued = false;  // subject == issuer
+  // Strength facts (from ussl's verifier, describe_certificate in verify.hpp).
+  std::string key_type;             // "RSA", "EC", "Ed25519", "Ed448", "DSA" or the algorithm OID
+  int key_bits = 0;                 // RSA modulus size, EC field size
+  std::string key_curve;            // "P-256", ... for EC keys, else ""
+  std::string signature_algorithm;  // "sha256WithRSAEncryption", "ecdsa-with-SHA256", ...
 
   std::string pem() const;
 };

@@ -52,6 +52,9 @@ struct Context::Impl {
   Options options;
   CtxPtr ctx;
   std::vector<SniEntry> sni;
+  std::shared_ptr<const TrustStore> anchors;  // from ca_certs (empty store without)
+  std::shared_ptr<const CrlSet> crls;         // from crl, or null
+  std::vector<std::string> warnings;
 };
 
 }  // namespace ussl

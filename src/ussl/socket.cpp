@@ -67,6 +67,8 @@ struct SslSocket::Impl {
   void wait_for(Want direction);
   bool flush_stalled();
   int on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store);
+  void run_verdict();
+  bool verdict_done = false;
   void record_failure(ErrorKind kind, std::string reason, int depth, int code);
   int read_some(char* buf, std::size_t n, const char* trigger);  // >0, 0 EOF, -1 would block
 };
@@ -111,8 +113,6 @@ int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   return io_result_to_cbio(s, r, false);
 }
 
-std::string describe(const CertificateInfo& cert) { return "'" + cert.subject + "'"; }
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -132,6 +132,11 @@ void SslSocket::Impl::record_failure(ErrorKind kind, std::string reason, int dep
   verify.wolfssl_code = code;
 }
 
+// wolfSSL calls this for every certificate of the peer's chain, top first,
+// the leaf (depth 0) last. wolfSSL's own complaints are recorded, never
+// decisive: intermediates always pass here, and at the leaf, with the whole
+// chain known, ussl's verdict (verify_chain) decides. CERT_NONE records it
+// and lets the handshake go on.
 int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
   if (store->totalCerts == 0) {
     // The peer sent no certificate. A server under CERT_REQUIRED fails here,
@@ -151,65 +156,45 @@ int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
       raw_chain.emplace_back(b.buffer, b.buffer + b.length);
     }
   }
-  const int depth = store->error_depth;
-  std::optional<CertificateInfo> cert;
-  if (store->current_cert != nullptr) {
-    int len = 0;
-    const unsigned char* der = wolfSSL_X509_get_der(store->current_cert, &len);
-    if (der != nullptr && len > 0) {
-      try {
-        cert = parse_certificate({der, static_cast<std::size_t>(len)});
-      } catch (const Error&) {
-      }
-    }
+  if (!preverify && verify.wolfssl_error.empty()) {
+    verify.wolfssl_code = store->error;
+    verify.wolfssl_error = "depth " + std::to_string(store->error_depth) + ": " + wolfssl_error_text(store->error);
   }
-  const std::string what = cert ? describe(*cert) : "certificate at depth " + std::to_string(depth);
+  if (store->error_depth != 0) return 1;
+  run_verdict();
+  if (!verify.enforced) return 1;  // CERT_NONE: record, never fail
+  return verify.ok ? 1 : 0;
+}
 
-  if (!preverify) {
-    const int code = store->error;
-    switch (code) {
-      case ASN_AFTER_DATE_E:
-      case 10:  // X509_V_ERR_CERT_HAS_EXPIRED
-      case 14:  // X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, wolfSSL's mapping of ASN_AFTER_DATE_E
-        record_failure(ErrorKind::cert_expired, what + " expired" + (cert ? " on " + cert->not_after : std::string()),
-                       depth, code);
-        break;
-      case ASN_BEFORE_DATE_E:
-      case 9:   // X509_V_ERR_CERT_NOT_YET_VALID
-      case 13:  // X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, wolfSSL's mapping of ASN_BEFORE_DATE_E
-        record_failure(ErrorKind::cert_not_yet_valid,
-                       what + " is not valid before " + (cert ? cert->not_before : std::string("its start date")),
-                       depth, code);
-        break;
-      default: {
-        std::string reason;
-        if (cert && cert->self_issued) {
-          reason = (depth == 0 ? "self-signed certificate " : "root ") + what + " is not a trusted CA";
-        } else if (cert && depth == store->totalCerts - 1) {
-          reason = "issuer '" + cert->issuer + "' of " + what +
-                   " is not a trusted CA and was not sent by the peer (unknown CA or incomplete chain)";
-        } else {
-          reason = what + " could not be verified: " + wolfssl_error_text(code);
-        }
-        record_failure(ErrorKind::cert_untrusted, std::move(reason), depth, code);
-      }
-    }
+void SslSocket::Impl::run_verdict() {
+  if (verdict_done || raw_chain.empty()) return;
+  verdict_done = true;
+  const Options& o = ctx->options;
+  VerifyPolicy policy;
+  policy.role = server ? ChainRole::client : ChainRole::server;
+  if (!server) policy.hostname = hostname;
+  policy.at = o.verify_at;
+  policy.max_depth = o.max_chain_depth;
+  policy.security_level = o.security_level;
+  policy.crls = ctx->crls;
+  policy.crl_check = o.crl_check;
+  ChainVerdict verdict;
+  try {
+    verdict = verify_chain(raw_chain, *ctx->anchors, policy);
+  } catch (const Error& e) {
+    verdict.problems.push_back({e.kind(), -1, "", "verification", e.message()});
   }
-
-  bool name_ok = true;
-  if (depth == 0 && hostname && cert) {
-    name_ok = hostname_matches(*cert, *hostname);
-    verify.hostname_ok = name_ok;
-    if (!name_ok) {
-      std::string names;
-      for (const auto& n : cert->san) names += (names.empty() ? "" : ", ") + n;
-      if (names.empty()) names = "CN=" + cert->common_name;
-      record_failure(ErrorKind::hostname_mismatch,
-                     "certificate " + what + " is for " + names + ", not for '" + *hostname + "'", 0, 0);
-    }
+  verify.ok = verdict.ok;
+  verify.path = std::move(verdict.path);
+  if (hostname && !server) {
+    verify.hostname_ok = std::none_of(verdict.problems.begin(), verdict.problems.end(),
+                                      [](const CertProblem& p) { return p.kind == ErrorKind::hostname_mismatch; });
   }
-  if (!verify.enforced) return 1;  // CERT_NONE client: record, never fail
-  return preverify && name_ok ? 1 : 0;
+  if (!verdict.problems.empty()) {
+    const auto& first = verdict.problems.front();
+    record_failure(first.kind, first.message, first.depth, verify.wolfssl_code);
+  }
+  verify.problems = std::move(verdict.problems);
 }
 
 int servername_callback(WOLFSSL* ssl, int* alert, void*) {
@@ -382,7 +367,15 @@ void SslSocket::Impl::handshake_finished() {
     }
   }
 #endif
-  if (!verify.failure && verify.performed) verify.ok = true;
+  // Builds whose verify callback does not run on success: judge now, and
+  // fail an enforced handshake that the verdict rejects.
+  if (verify.performed && !verdict_done) {
+    run_verdict();
+    if (verify.enforced && verify.failure) {
+      sticky = Error(*verify.failure, verify.reason, verify.wolfssl_code);
+      throw *sticky;
+    }
+  }
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -783,7 +776,7 @@ const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
   Impl& s = *impl_;
   if (s.chain.empty() && !s.raw_chain.empty()) {
     try {
-      for (const auto& der : s.raw_chain) s.chain.push_back(parse_certificate(der));
+      for (const auto& der : s.raw_chain) s.chain.push_back(describe_certificate(der));
     } catch (const Error&) {
     }
   }

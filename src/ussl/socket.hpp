@@ -39,6 +39,13 @@ struct VerifyResult {
   int wolfssl_code = 0;                 // wolfSSL's verify error code of the first failure
   std::optional<std::string> hostname;  // the name checked, if any
   std::optional<bool> hostname_ok;      // nullopt when no name was checked
+  // Every problem ussl's verdict found on the best path (first = failure).
+  std::vector<CertProblem> problems;
+  // The best path's subjects, leaf first (ends with the anchor when found).
+  std::vector<std::string> path;
+  // wolfSSL's own handshake-time check, recorded but never the judge:
+  // its first complaint ("" when it had none).
+  std::string wolfssl_error;
   // True only when the mode enforced verification and it passed.
   bool verified() const noexcept { return enforced && performed && ok; }
 };
@@ -81,6 +88,9 @@ class Context : public std::enable_shared_from_this<Context> {
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const;
 
   const Options& options() const noexcept;
+  // Non-fatal findings while loading (a CA certificate skipped, ...), each
+  // naming the file and the certificate.
+  const std::vector<std::string>& warnings() const noexcept;
 
   struct Impl;
 

@@ -42,14 +42,18 @@ CONNECTION_SUMMARY_KEYS = [
     "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
-VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok"]
-CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "chain_length"]
-CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "pem"]
+VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok",
+               "problems", "path", "wolfssl_error"]
+CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
+             "chain_length"]
+CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
+              "pem"]
 HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
-    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed"
+    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed",
+    "cert_purpose", "cert_invalid", "cert_weak", "cert_revoked", "chain_too_long"
 }
 
 
@@ -323,9 +327,12 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertEqual(j["sni"], "localhost")
         self.assertEqual(j["verify"], {
             "mode": "required", "enforced": True, "verified": True, "result": "ok", "reason": None,
-            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True
+            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True, "problems": [],
+            "path": ["CN=localhost", "CN=ussl Test Intermediate CA", "CN=ussl Test Root CA"], "wolfssl_error": None
         })
         pc = j["peer_certificate"]
+        self.assertEqual(pc["key"], {"type": "EC", "bits": 256, "curve": "P-256"})
+        self.assertEqual(pc["signature_algorithm"], "ecdsa-with-SHA256")
         self.assertEqual(pc["subject"], "CN=localhost")
         self.assertEqual(pc["issuer"], "CN=ussl Test Intermediate CA")
         self.assertIn("DNS:localhost", pc["san"])
