@@ -39,6 +39,9 @@ struct VerifyResult {
   int wolfssl_code = 0;                 // wolfSSL's verify error code of the first failure
   std::optional<std::string> hostname;  // the name checked, if any
   std::optional<bool> hostname_ok;      // nullopt when no name was checked
+  // The name matched only through the subject CN, because the certificate
+  // has no dNSName or iPAddress SAN (legacy, RFC 6125 §6.4.4).
+  bool cn_fallback = false;
   // True only when the mode enforced verification and it passed.
   bool verified() const noexcept { return enforced && performed && ok; }
 };
@@ -49,6 +52,16 @@ struct HandshakeInfo {
   std::string trigger;      // "wrap", "read", "readinto", "readline", "recv", "write", "send"
   unsigned want_read = 0;   // would-block steps waiting to read
   unsigned want_write = 0;  // would-block steps waiting to write
+  // Client: the server sent a CertificateRequest (TLS 1.2 or 1.3). Under TLS
+  // 1.3 the server judges the client's certificate (or its absence) after
+  // the client's Finished, so its rejection can arrive after the handshake
+  // completed here (RFC 8446 §4.4.2.4).
+  bool certificate_requested = false;
+  // Client: the handshake round trip, from the first byte of the ClientHello
+  // handed to the transport to the first byte of the server's reply read
+  // from it (so it includes the server's time to answer). Empty until both
+  // happened.
+  std::optional<std::chrono::microseconds> round_trip;
 };
 
 // Per-connection arguments of Context::wrap.
