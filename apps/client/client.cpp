@@ -396,6 +396,12 @@ void ClientRun::read_phase(Conn& conn) {
     }
   } drain_clock{conn, drain_start};
   while (!conn.peer_closed) {
+    if (!idle_known && socket.handshake().done) {
+      idle = read_idle_limit(conn);
+      idle_known = true;
+      last_data = Clock::now();
+      if (conn.drain_window) drain_start = last_data;
+    }
     if (read_limit_reached(conn)) return;
     std::size_t n = kReadChunk;
     if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - conn.received));
@@ -417,12 +423,6 @@ void ClientRun::read_phase(Conn& conn) {
       continue;
     }
     conn.phase = Phase::data;
-    if (!idle_known) {
-      idle = read_idle_limit(conn);
-      idle_known = true;
-      last_data = Clock::now();
-      if (conn.drain_window) drain_start = last_data;
-    }
     const Deadline idle_end = idle ? Deadline(last_data + *idle) : std::nullopt;
     if (expired(idle_end)) return;
     if (socket.poll(POLLIN, milliseconds(poll_timeout(idle_end, deadline_))) != 0) continue;

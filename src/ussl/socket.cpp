@@ -58,6 +58,7 @@ struct SslSocket::Impl {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::optional<std::chrono::steady_clock::time_point> first_sent;  // client: ClientHello handed to the transport
+  std::string resumed_ticket;  // client: the ticket this connection resumed with (a new one replaces it)
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
@@ -425,6 +426,15 @@ void SslSocket::Impl::handshake_finished() {
   }
 #endif
   if (!verify.failure && verify.performed) verify.ok = true;
+  if (!server && wolfSSL_session_reused(ssl.get()) == 1) {
+    std::string ticket(4096, '\0');
+    word32 size = static_cast<word32>(ticket.size());
+    if (wolfSSL_get_SessionTicket(ssl.get(), reinterpret_cast<unsigned char*>(ticket.data()), &size) ==
+        WOLFSSL_SUCCESS) {
+      ticket.resize(size);
+      resumed_ticket = std::move(ticket);
+    }
+  }
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -800,7 +810,16 @@ bool SslSocket::session_ticket_received() const noexcept {
   // the session itself.
   if (!s.hs.done || !s.ssl || s.server) return false;
   WOLFSSL_SESSION* session = wolfSSL_get_session(s.ssl.get());
-  return session != nullptr && wolfSSL_SESSION_has_ticket(session) == 1;
+  if (session == nullptr || wolfSSL_SESSION_has_ticket(session) != 1) return false;
+  if (s.resumed_ticket.empty()) return true;
+  // A resumed connection holds the ticket it resumed with until the server
+  // sends a new one.
+  std::string ticket(4096, '\0');
+  word32 size = static_cast<word32>(ticket.size());
+  if (wolfSSL_get_SessionTicket(s.ssl.get(), reinterpret_cast<unsigned char*>(ticket.data()), &size) != WOLFSSL_SUCCESS)
+    return false;
+  ticket.resize(size);
+  return ticket != s.resumed_ticket;
 }
 
 std::optional<std::string> SslSocket::session() const {
