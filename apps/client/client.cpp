@@ -117,6 +117,7 @@ class ClientRun {
   Options options_;
   TrustStore trust_;
   std::optional<std::string> server_hostname_;
+  std::string connect_host_;  // --host, a U-label name as its A-label
   std::shared_ptr<const Context> context_;
   std::string payload_;
   std::vector<Expectation> expectations_;
@@ -176,14 +177,21 @@ void ClientRun::setup() {
   // The name sent as SNI and checked: --server-hostname, else HOST (an IP
   // literal is checked against iPAddress SANs and not sent), in the form
   // the library puts on the wire (no trailing dot, A-labels).
+  // A U-label HOST is also resolved as its A-label (what DNS holds).
   const std::string host = unbracket(c_.host);
-  const bool explicit_name = !c_.server_hostname.empty();
-  if (explicit_name || !c_.no_server_hostname) {
+  const auto normalized = [](const std::string& name, const char* flag) {
     try {
-      server_hostname_ = normalize_server_name(explicit_name ? c_.server_hostname : host);
+      return normalize_server_name(name);
     } catch (const Error& e) {
-      throw Error(ErrorKind::usage, std::string(explicit_name ? "--server-hostname" : "--host") + ": " + e.message());
+      throw Error(ErrorKind::usage, std::string(flag) + ": " + e.message());
     }
+  };
+  const bool ascii_host = std::all_of(host.begin(), host.end(), [](unsigned char ch) { return ch < 0x80; });
+  connect_host_ = ascii_host ? c_.host : normalized(host, "--host");
+  if (!c_.server_hostname.empty()) {
+    server_hostname_ = normalized(c_.server_hostname, "--server-hostname");
+  } else if (!c_.no_server_hostname) {
+    server_hostname_ = normalized(host, "--host");
   }
   options_.server_hostname = server_hostname_;
   setup_facts_.verify.mode = options_.cert_reqs;
@@ -261,7 +269,7 @@ void ClientRun::connect(Conn& conn) {
   Deadline limit = Clock::now() + milliseconds(c_.connect_timeout_ms);
   if (deadline_ && *deadline_ < *limit) limit = deadline_;
   const auto begin = Clock::now();
-  Connection connection = connect_tcp(c_.host, static_cast<std::uint16_t>(c_.port), limit);
+  Connection connection = connect_tcp(connect_host_, static_cast<std::uint16_t>(c_.port), limit);
   conn.timing.connect = elapsed_ms(begin);
   conn.peer = connection.peer;
   conn.fd = std::move(connection.fd);

@@ -88,6 +88,10 @@ class Context : public std::enable_shared_from_this<Context> {
   // Wraps a connected stream socket; the SslSocket owns it from now on (and
   // closes it even when wrap throws). With do_handshake the handshake runs
   // here (on a non-blocking socket it is driven with poll until complete).
+  // A client's server_hostname is sent as SNI and checked in the form of
+  // normalize_server_name (names.hpp: no trailing dot, A-labels; an IP
+  // literal is not sent); one that cannot be put in that form throws
+  // Error(usage).
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, std::optional<std::string> server_hostname,
                                   bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const;

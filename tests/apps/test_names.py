@@ -215,6 +215,13 @@ class NameTests(NamesTestCase):
         self.assert_exit(r, 0)
         self.assertEqual(r.report["peer_certificate"]["subject"], "CN=xn--bcher-kva.example")
 
+    def test_a_u_label_host_is_resolved_and_checked_as_its_a_label(self):
+        r = self.client("--host", "bücher.invalid", "--port", "1", "--connect-timeout", "3000")
+        self.assert_exit(r, 3, "resolve_failed")
+        self.assertIn("'xn--bcher-kva.invalid'", r.report["error"]["message"])
+        self.assertEqual(r.report["target"]["host"], "bücher.invalid")
+        self.assertEqual(r.report["target"]["server_hostname"], "xn--bcher-kva.invalid")
+
     def test_a_name_that_cannot_be_converted_is_a_one_line_usage_error_with_exit_2(self):
         p = subprocess.run([test_apps.CLIENT, "--host", "localhost", "--port", "1", "--server-hostname", "☃.example"],
                            capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
