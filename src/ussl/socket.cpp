@@ -316,6 +316,16 @@ int ticket_callback(WOLFSSL*, const unsigned char*, int, void* ctx) {
 struct SessionFree {
   void operator()(WOLFSSL_SESSION* s) const noexcept { wolfSSL_SESSION_free(s); }
 };
+
+// The session ticket a client holds now ("" when none).
+std::string current_ticket(WOLFSSL* ssl) {
+  std::string ticket(4096, '\0');
+  word32 size = static_cast<word32>(ticket.size());
+  if (wolfSSL_get_SessionTicket(ssl, reinterpret_cast<unsigned char*>(ticket.data()), &size) != WOLFSSL_SUCCESS)
+    return {};
+  ticket.resize(size);
+  return ticket;
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -426,15 +436,8 @@ void SslSocket::Impl::handshake_finished() {
   }
 #endif
   if (!verify.failure && verify.performed) verify.ok = true;
-  if (!server && wolfSSL_session_reused(ssl.get()) == 1) {
-    std::string ticket(4096, '\0');
-    word32 size = static_cast<word32>(ticket.size());
-    if (wolfSSL_get_SessionTicket(ssl.get(), reinterpret_cast<unsigned char*>(ticket.data()), &size) ==
-        WOLFSSL_SUCCESS) {
-      ticket.resize(size);
-      resumed_ticket = std::move(ticket);
-    }
-  }
+  if (!server && wolfSSL_version(ssl.get()) == TLS1_3_VERSION && wolfSSL_session_reused(ssl.get()) == 1)
+    resumed_ticket = current_ticket(ssl.get());
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -811,15 +814,9 @@ bool SslSocket::session_ticket_received() const noexcept {
   if (!s.hs.done || !s.ssl || s.server) return false;
   WOLFSSL_SESSION* session = wolfSSL_get_session(s.ssl.get());
   if (session == nullptr || wolfSSL_SESSION_has_ticket(session) != 1) return false;
-  if (s.resumed_ticket.empty()) return true;
   // A resumed connection holds the ticket it resumed with until the server
   // sends a new one.
-  std::string ticket(4096, '\0');
-  word32 size = static_cast<word32>(ticket.size());
-  if (wolfSSL_get_SessionTicket(s.ssl.get(), reinterpret_cast<unsigned char*>(ticket.data()), &size) != WOLFSSL_SUCCESS)
-    return false;
-  ticket.resize(size);
-  return ticket != s.resumed_ticket;
+  return s.resumed_ticket.empty() || current_ticket(s.ssl.get()) != s.resumed_ticket;
 }
 
 std::optional<std::string> SslSocket::session() const {
