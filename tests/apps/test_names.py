@@ -7,6 +7,7 @@ that certs/ lacks are issued at test time by the test intermediate CA, valid for
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -294,6 +295,37 @@ class LateAlertTests(NamesTestCase):
                                    r"certificate; window \d+ ms: at least 200 ms and 2 x round trip \d+\.\d ms\)")
         self.assertIn("unknown_ca", r.stdout)
         self.assertEqual(srv.wait(), 5)
+
+    def test_openssl_s_server_rejecting_an_untrusted_client_certificate_over_a_slow_path_is_caught(self):
+        proc = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", cert("server.pem"),
+                                 "-key", cert("server.key"), "-cert_chain", cert("intermediate-ca.pem"), "-tls1_3",
+                                 "-CAfile", cert("root-ca.pem"), "-Verify", "1", "-verify_return_error", "-naccept",
+                                 "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(self.stop, proc)
+        port = None
+        deadline = time.monotonic() + 10
+        while port is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(rb"ACCEPT 127\.0\.0\.1:(\d+)", line)
+            port = int(m.group(1)) if m else None
+        self.assertIsNotNone(port, "openssl s_server announced no port")
+        path = SlowPath(self, port, delay=0.15)
+        r = self.client("--host", "localhost", "--port", path.port, "--certfile", cert("untrusted-client.pem"),
+                        "--keyfile", cert("untrusted-client.key"))
+        self.assert_exit(r, 4, "alert_received")
+        self.assertTrue(r.report["handshake"]["done"], "the alert came after the client's Finished")
+        self.assertTrue(r.report["drain"]["certificate_requested"])
+        self.assertGreaterEqual(r.report["drain"]["window_ms"], 600)
+
+    @staticmethod
+    def stop(proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        proc.stdin.close()
+        proc.stdout.close()
 
     def test_no_drain_runs_when_the_server_sent_no_certificate_request(self):
         srv = self.server()
