@@ -113,11 +113,13 @@ int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
 
 int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
-  // Taken before the send: on loopback the server may answer before send()
-  // returns here (its thread preempts ours).
-  const auto now = std::chrono::steady_clock::now();
+  // The client's first send starts the round-trip clock, taken before the
+  // send: on loopback the server may answer before send() returns here (its
+  // thread preempts ours).
+  const bool first = !s.server && !s.first_sent;
+  const auto now = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const IoResult r = s.transport->send({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(sz)});
-  if (!s.server && !s.first_sent && r.status == IoResult::Status::ok && r.n > 0) s.first_sent = now;
+  if (first && r.status == IoResult::Status::ok && r.n > 0) s.first_sent = now;
   return io_result_to_cbio(s, r, false);
 }
 
