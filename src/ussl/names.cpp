@@ -113,15 +113,17 @@ bool is_public_suffix(std::string_view domain) {
 
 NameMatch match_server_name(const CertificateInfo& cert, std::string_view name_in) {
   NameMatch m;
-  const std::string subject = "certificate '" + cert.subject + "'";
+  // The reason is built only when the name does not match.
+  const auto not_for = [&cert](std::string_view name) {
+    return "certificate '" + cert.subject + "' is for " + names_of(cert) + ", not for '" + std::string(name) + "'";
+  };
   std::string name;
   try {
     name = normalize_server_name(name_in);
   } catch (const Error& e) {
-    m.reason = subject + " is for " + names_of(cert) + ", not for '" + std::string(name_in) + "': " + e.message();
+    m.reason = not_for(name_in) + ": " + e.message();
     return m;
   }
-  const std::string not_for = subject + " is for " + names_of(cert) + ", not for '" + name + "'";
 
   if (const auto want = parse_ip(name)) {
     const std::size_t n = (*want)[0];
@@ -132,7 +134,7 @@ NameMatch match_server_name(const CertificateInfo& cert, std::string_view name_i
         return m;
       }
     }
-    m.reason = not_for + ": an IP address matches only an iPAddress SAN, never the CN or a dNSName";
+    m.reason = not_for(name) + ": an IP address matches only an iPAddress SAN, never the CN or a dNSName";
     return m;
   }
 
@@ -158,7 +160,7 @@ NameMatch match_server_name(const CertificateInfo& cert, std::string_view name_i
       return m;
     }
   }
-  m.reason = not_for;
+  m.reason = not_for(name);
   if (!refused_wildcard.empty()) {
     m.reason +=
         ": the wildcard '" + refused_wildcard + "' spans the public suffix '" + lower(refused_wildcard).substr(2) + "'";
