@@ -403,13 +403,17 @@ void ClientRun::read_phase(Conn& conn) {
       if (conn.drain_window && start) conn.drain_waited = elapsed_ms(*start);
     }
   } drain_clock{conn, drain_start};
+  // Decided once, as soon as the handshake is done (before the first read
+  // after it, or right after the read that completed a deferred handshake).
+  const auto decide_idle = [&] {
+    if (idle_known || !socket.handshake().done) return;
+    idle = read_idle_limit(conn);
+    idle_known = true;
+    last_data = Clock::now();
+    if (conn.drain_window) drain_start = last_data;
+  };
   while (!conn.peer_closed) {
-    if (!idle_known && socket.handshake().done) {
-      idle = read_idle_limit(conn);
-      idle_known = true;
-      last_data = Clock::now();
-      if (conn.drain_window) drain_start = last_data;
-    }
+    decide_idle();
     if (read_limit_reached(conn)) return;
     std::size_t n = kReadChunk;
     if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - conn.received));
@@ -431,6 +435,7 @@ void ClientRun::read_phase(Conn& conn) {
       continue;
     }
     conn.phase = Phase::data;
+    decide_idle();
     const Deadline idle_end = idle ? Deadline(last_data + *idle) : std::nullopt;
     if (expired(idle_end)) return;
     if (socket.poll(POLLIN, milliseconds(poll_timeout(idle_end, deadline_))) != 0) continue;

@@ -341,6 +341,18 @@ class LateAlertTests(NamesTestCase):
         self.assertLess(timing["total"] - timing["connect"] - timing["handshake"], 150,
                         "the client closes right after its handshake")
 
+    def test_a_deferred_handshake_with_nothing_to_send_and_no_certificate_request_ends_at_once(self):
+        # TLS 1.2: nothing (no session ticket) follows the handshake to wake the client up.
+        srv = self.server()
+        for args in (["--defer-handshake"], ["--defer-handshake", "--nonblocking"]):
+            start = time.monotonic()
+            r = self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.2", "--timeout", "10000",
+                            *args)
+            self.assert_exit(r, 0)
+            self.assertEqual(r.report["handshake"]["trigger"], "read")
+            self.assertIsNone(r.report["drain"]["window_ms"])
+            self.assertLess(time.monotonic() - start, 3)
+
     def test_on_a_fast_path_the_drain_is_200_ms_and_still_catches_the_rejection(self):
         srv = self.server("--cert-reqs", "required", *trust(), "--accept", "1")
         r = self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.3")
