@@ -338,8 +338,8 @@ class LateAlertTests(NamesTestCase):
         self.assertIsNone(drain["window_ms"])
         self.assertIsNone(drain["waited_ms"])
         timing = r.report["timing_ms"]
-        self.assertLess(timing["total"] - timing["connect"] - timing["handshake"], 150,
-                        "the client closes right after its handshake")
+        self.assertLess(timing["total"] - timing["connect"] - timing["handshake"], 200,
+                        "the client closes right after its handshake (the old fixed drain idled 200 ms)")
 
     def test_a_deferred_handshake_with_nothing_to_send_and_no_certificate_request_ends_at_once(self):
         # TLS 1.2: nothing (no session ticket) follows the handshake to wake the client up.
