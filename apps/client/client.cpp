@@ -101,6 +101,8 @@ class ClientRun {
   void print_trailer(int outcome);
   std::optional<ErrorInfo> first_error() const;
   Json report_json(int exit_code) const;
+  // Why an --expect path cannot be in any report ("" when every one can).
+  std::string expectation_path_error() const;
   const Conn* first() const { return conns_.empty() ? nullptr : &conns_.front(); }
   bool session_wanted(const Conn& conn) const;
 
@@ -127,6 +129,12 @@ class ClientRun {
 
 int ClientRun::run() {
   expectations_ = parse_expectations(c_.common.expect);
+  // A path no report can have is a usage error like a bad flag: one line, nothing tried.
+  if (const std::string error = expectation_path_error(); !error.empty()) {
+    spdlog::error("{}", describe(ErrorInfo{ErrorKind::usage, error}));
+    if (c_.common.json) print_client_usage_error(error);
+    return kExitUsage;
+  }
   try {
     setup();
   } catch (const Error& e) {
@@ -676,6 +684,15 @@ Json connection_summary(const Conn& conn) {
                                  {"handshake", ms_or_null(conn.timing.handshake)},
                                  {"total", ms_or_null(conn.timing.total)}}},
               {"peer_closed", conn.peer_closed}};
+}
+
+std::string ClientRun::expectation_path_error() const {
+  Json shape = report_json(kExitOk);
+  add_example_connection_fields(shape);
+  Conn example;
+  example.error = ErrorInfo{};
+  shape["connections"] = Json::array({connection_summary(example)});
+  return check_paths(expectations_, shape);
 }
 
 Json ClientRun::report_json(int exit_code) const {

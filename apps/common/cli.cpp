@@ -102,11 +102,13 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
   app.add_flag("-q,--quiet", flags.quiet, "Log only errors on stderr.")->excludes("--verbose");
   app.add_flag("--json", flags.json, "Print JSON (schema 1) on stdout instead of the human report.");
   app.add_option("--expect", flags.expect,
-                 server ? "Check FIELD (a dotted path into each handshake event's JSON) equals VALUE (repeatable); "
-                          "the exit status is then 0 if every expectation held for every connection, else 8."
-                        : "Check FIELD (a dotted path into the JSON report, e.g. error.kind) equals VALUE "
-                          "(repeatable); exit 0 if all hold, even for a failed handshake, else 8.")
-      ->type_name("FIELD=VALUE")
+                 server ? "Check FIELD (a dotted path into each handshake event's JSON) against VALUE with OP: = != "
+                          "< <= > >= (numbers, TLS versions) ~ (RE2) in (comma list); repeatable. The exit status "
+                          "is then 0 if every expectation held for every connection, else 8."
+                        : "Check FIELD (a dotted path into the JSON report, e.g. peer_certificate.days_left) against "
+                          "VALUE with OP: = != < <= > >= (numbers, TLS versions) ~ (RE2) in (comma list); "
+                          "repeatable. Exit 0 if all hold, even for a failed handshake, else 8.")
+      ->type_name("'FIELD OP VALUE'")
       ->check(CLI::Validator(check_expectation_spec, ""));
   app.footer(exit_code_footer());
 }

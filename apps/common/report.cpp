@@ -1,7 +1,9 @@
 #include "common/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 
@@ -58,7 +60,11 @@ Json peer_certificate_json(const std::vector<CertificateInfo>& chain) {
   if (chain.empty()) return nullptr;
   Json j = certificate_json(chain.front(), false);
   j.erase("pem");
+  j.erase("days_left");
+  j.erase("lifetime_days");
   j["chain_length"] = chain.size();
+  j["days_left"] = days_left(chain.front(), report_now());
+  j["lifetime_days"] = lifetime_days(chain.front());
   return j;
 }
 
@@ -89,7 +95,32 @@ Json certificate_json(const CertificateInfo& cert, bool with_pem) {
   j["sha256"] = cert.sha256;
   j["serial"] = cert.serial;
   j["pem"] = with_pem ? Json(cert.pem()) : Json(nullptr);
+  j["days_left"] = days_left(cert, report_now());
+  j["lifetime_days"] = lifetime_days(cert);
   return j;
+}
+
+double report_now() { return static_cast<double>(std::time(nullptr)); }
+
+namespace {
+constexpr double kSecondsPerDay = 86400.0;
+// Days to 1e-5 (under a second): enough for "21 more days", stable to print.
+double round_days(double days) { return std::round(days * 1e5) / 1e5; }
+}  // namespace
+
+double days_left(const CertificateInfo& cert, double now) {
+  return round_days((static_cast<double>(cert.not_after_epoch) - now) / kSecondsPerDay);
+}
+
+double lifetime_days(const CertificateInfo& cert) {
+  return round_days(static_cast<double>(cert.not_after_epoch - cert.not_before_epoch) / kSecondsPerDay);
+}
+
+Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now) {
+  if (chain.empty()) return nullptr;
+  std::int64_t soonest = chain.front().not_after_epoch;
+  for (const auto& cert : chain) soonest = std::min(soonest, cert.not_after_epoch);
+  return round_days((static_cast<double>(soonest) - now) / kSecondsPerDay);
 }
 
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
@@ -115,6 +146,13 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
                           {"total", ms_or_null(timing.total)}};
   out["alpn"] = or_null(facts.alpn);
   out["resumed"] = facts.resumed;
+  out["chain_min_days_left"] = chain_min_days_left(facts.chain, report_now());
+}
+
+void add_example_connection_fields(Json& out) {
+  TlsFacts facts;
+  facts.chain.emplace_back();
+  add_connection_fields(out, facts, ErrorInfo{}, Timing{}, false);
 }
 
 std::string json_line(const Json& j) {

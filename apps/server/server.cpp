@@ -270,6 +270,11 @@ char g_wake_tag;
 Server::~Server() { g_wake_fd = -1; }
 
 void Server::start() {
+  // An --expect path no handshake event can have is a usage error, before listening.
+  Json shape{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", 1}};
+  add_example_connection_fields(shape);
+  shape.update(Json{{"exit_code", 0}, {"peer", Json{{"address", ""}, {"port", 0}}}, {"expectations", Json::array()}});
+  if (const std::string error = check_paths(expectations_, shape); !error.empty()) throw Error(ErrorKind::usage, error);
   Options options = options_from(c_.tls, /*server=*/true);
   for (const auto& spec : c_.sni) options.sni_certificates.push_back(parse_sni(spec));
   context_ = Context::create(options);

@@ -9,6 +9,7 @@ in cleanup; every loop is bounded.
 
 import argparse
 import base64
+import calendar
 import json
 import os
 import queue
@@ -33,7 +34,7 @@ START_TIMEOUT = 10  # seconds for a server to announce its port
 # Keys of the client's JSON object and of the server's handshake events (schema 1).
 CONNECTION_KEYS = [
     "ok", "error", "tls", "sni", "verify", "peer_certificate", "peer_chain", "handshake", "bytes", "timing_ms",
-    "alpn", "resumed"
+    "alpn", "resumed", "chain_min_days_left"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
     "exit_code", "target", "peer_closed", "connections", "session", "expectations"
@@ -43,8 +44,10 @@ CONNECTION_SUMMARY_KEYS = [
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
 VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok"]
-CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "chain_length"]
-CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "pem"]
+CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "chain_length", "days_left",
+             "lifetime_days"]
+CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "pem", "days_left",
+              "lifetime_days"]
 HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
@@ -282,7 +285,7 @@ class AppTestCase(unittest.TestCase):
         for entry in report["connections"]:
             self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
         for entry in report["expectations"]:
-            self.assertEqual(list(entry.keys()), ["field", "expected", "actual", "ok"])
+            self.assertEqual(list(entry.keys()), ["field", "expected", "actual", "ok", "op"])
 
     def assert_connection_fields(self, report):
         for key in CONNECTION_KEYS:
@@ -1154,9 +1157,10 @@ class ExpectTests(AppTestCase):
         self.assert_exit(r, 0)
         self.assert_contract(r.report)
         self.assertEqual(r.report["expectations"], [
-            {"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.3", "ok": True},
-            {"field": "verify.verified", "expected": "true", "actual": "true", "ok": True},
-            {"field": "peer_certificate.subject", "expected": "CN=localhost", "actual": "CN=localhost", "ok": True},
+            {"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.3", "ok": True, "op": "="},
+            {"field": "verify.verified", "expected": "true", "actual": "true", "ok": True, "op": "="},
+            {"field": "peer_certificate.subject", "expected": "CN=localhost", "actual": "CN=localhost", "ok": True,
+             "op": "="},
         ])
 
     def test_a_failed_expectation_exits_8_and_names_the_field_and_the_actual_value(self):
@@ -1167,7 +1171,7 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["exit_code"], 8)
         self.assertTrue(r.report["ok"])  # the connection itself worked
         self.assertEqual(r.report["expectations"][0],
-                         {"field": "tls.version", "expected": "TLSv1.2", "actual": "TLSv1.3", "ok": False})
+                         {"field": "tls.version", "expected": "TLSv1.2", "actual": "TLSv1.3", "ok": False, "op": "="})
         self.assertTrue(r.report["expectations"][1]["ok"])
         self.assertIn("expectation failed: tls.version: expected 'TLSv1.2', actual 'TLSv1.3'", r.stderr)
         r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version=TLSv1.2",
@@ -1188,12 +1192,67 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["error"]["kind"], "cert_expired")
         self.assertTrue(all(e["ok"] for e in r.report["expectations"]))
 
-    def test_a_path_that_does_not_exist_is_a_failed_expectation_with_actual_missing(self):
+    def test_an_array_element_that_does_not_exist_is_a_failed_expectation_with_actual_missing(self):
         srv = self.server()
-        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.nope=1",
-                        "--expect", "peer_chain.7.subject=x", "--expect", "sni.deeper=x")
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "peer_chain.7.subject=x",
+                        "--expect", "connections.3.ok!=x", "--expect", "peer_chain.9.days_left>=0")
         self.assertEqual(r.rc, 8)
         self.assertEqual([e["actual"] for e in r.report["expectations"]], ["<missing>"] * 3)
+
+    def test_a_field_no_report_has_is_a_usage_error_naming_it_before_connecting(self):
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "tls.nope=1")
+        self.assert_exit(r, 2, "usage")
+        self.assertEqual(r.report["error"]["message"],
+                         "--expect: unknown field 'tls.nope' in 'tls.nope': tls has version, cipher")
+        self.assertEqual(r.report["connections"], [])  # nothing was tried: port 1 would have been refused
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "sni.deeper=x", json_mode=False)
+        self.assertEqual(r.rc, 2)
+        self.assertIn("'sni' is a value, it has no field 'deeper' (in 'sni.deeper')", r.stderr)
+        r = subprocess.run([SERVER, "--port", "0", *SERVER_CERT, "--expect", "peer_chain.x.subject=CN=a"],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("'peer_chain' is an array: address its elements by index (peer_chain.0), not 'x'", r.stderr)
+        self.assertNotIn("listening", r.stdout)
+
+    def test_comparisons_hold_on_numbers_versions_expressions_and_lists(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST, "--send", "abcd", "--read-bytes", "4",
+                        "--expect", "peer_certificate.days_left>=21", "--expect", "chain_min_days_left > 21",
+                        "--expect", "peer_certificate.lifetime_days>9000", "--expect", "tls.version>=TLSv1.2",
+                        "--expect", "tls.version in TLSv1.2,TLSv1.3", "--expect", "tls.cipher~^TLS_AES_",
+                        "--expect", "peer_certificate.san~^(DNS|IP):", "--expect", "bytes.received<5",
+                        "--expect", "exit_code<=0", "--expect", "verify.result!=failed", "--expect", "alpn!=h2")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        self.assertEqual([e["op"] for e in r.report["expectations"]],
+                         [">=", ">", ">", ">=", "in", "~", "~", "<", "<=", "!=", "!="])
+        self.assertTrue(all(e["ok"] for e in r.report["expectations"]), r.report["expectations"])
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version>TLSv1.3",
+                        "--expect", "peer_certificate.san~^DNS:", "--expect", "peer_certificate.days_left<21",
+                        json_mode=False)
+        self.assertEqual(r.rc, 8)
+        self.assertRegex(r.stdout, r"(?m)^expect +FAILED  tls\.version: expected > TLSv1\.3, actual 'TLSv1\.3'$")
+        self.assertRegex(r.stdout, r"(?m)^expect +FAILED  peer_certificate\.days_left: expected < 21, actual '\d+\.\d+'$")
+        self.assertRegex(r.stdout, r"(?m)^expectations +0 of 3 held: exit 8$")
+
+    def test_days_left_and_lifetime_count_from_the_certificate_dates(self):
+        srv = self.server()
+        before = time.time()
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST)
+        after = time.time()
+        self.assert_exit(r, 0)
+        leaf = r.report["peer_certificate"]
+        parse = lambda text: calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))  # noqa: E731
+        not_before, not_after = parse(leaf["not_before"]), parse(leaf["not_after"])
+        self.assertAlmostEqual(leaf["lifetime_days"], (not_after - not_before) / 86400, places=4)
+        self.assertLessEqual(leaf["days_left"], (not_after - before) / 86400 + 1e-4)
+        self.assertGreaterEqual(leaf["days_left"], (not_after - after) / 86400 - 1e-4)
+        for entry in r.report["peer_chain"]:
+            self.assertAlmostEqual(entry["lifetime_days"],
+                                   (parse(entry["not_after"]) - parse(entry["not_before"])) / 86400, places=4)
+        self.assertEqual(r.report["chain_min_days_left"], min(e["days_left"] for e in r.report["peer_chain"]))
+        r = self.client("--host", "localhost", "--port", 1)
+        self.assertIsNone(r.report["chain_min_days_left"])
 
     def test_expect_compares_null_booleans_numbers_and_array_elements(self):
         srv = self.server()
@@ -1211,9 +1270,14 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["expectations"][0]["ok"], True)
 
     def test_malformed_expect_is_a_usage_error(self):
-        for bad in ("tls.version", "=TLSv1.3", "tls..version=x"):
+        for bad in ("tls.version", "=TLSv1.3", "tls..version=x", "tls.version TLSv1.3", "bytes.sent>=many",
+                    "tls.cipher~(AES", "tls.version in "):
             r = self.client("--host", "localhost", "--port", 1, "--expect", bad)
             self.assert_exit(r, 2, "usage")
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "peer_certificate.days_left>=soon",
+                        json_mode=False)
+        self.assertEqual(r.rc, 2)
+        self.assertIn("'>=' needs a number or a TLS version (SSLv3, TLSv1.0 ... TLSv1.3), got 'soon'", r.stderr)
 
     def test_server_expect_exits_0_when_every_connection_holds_and_8_when_one_does_not(self):
         srv = self.server("--accept", "2", "--expect", "tls.version=TLSv1.3", "--expect", "sni=localhost")
@@ -1230,7 +1294,8 @@ class ExpectTests(AppTestCase):
         self.assertEqual(srv.wait(), 8)
         events = [e for e in srv.events() if e["event"] == "handshake"]
         self.assertEqual(events[1]["expectations"],
-                         [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False}])
+                         [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False,
+                           "op": "="}])
         self.assertEqual(srv.events()[-1]["exit_code"], 8)
         self.assertEqual(srv.events()[-1]["expectations_failed"], 1)
 
