@@ -57,6 +57,7 @@ struct Config {
   std::optional<std::string> tls_version;
   std::optional<std::string> ciphers;
   std::optional<std::string> groups;
+  std::optional<std::string> key_shares;
   long hold = 0;  // keep this many connections open after their handshake
   double hold_seconds = 10;
   bool hold_until_eof = false;
@@ -310,7 +311,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-version", cfg.tls_version, "Pin the protocol version: 1.2 or 1.3.")
       ->check(CLI::IsMember({"1.2", "1.3"}));
   app.add_option("--ciphers", cfg.ciphers, "wolfSSL cipher list.");
-  app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519:P-256).");
+  app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519MLKEM768,X25519:P-256).");
+  app.add_option("--key-shares", cfg.key_shares,
+                 "Groups with a key share in the first ClientHello (default: X25519MLKEM768 and X25519 where built).");
   app.add_option("--hold", cfg.hold,
                  "Open N connections (at --concurrency), keep each open and idle after its handshake (and "
                  "--payload echo), print a 'holding' JSON line, hold them, then report how many are still open.")
@@ -360,6 +363,7 @@ int main(int argc, char** argv) {
     o.keyfile = cfg.keyfile;
     o.ciphers = cfg.ciphers;
     o.groups = cfg.groups;
+    o.key_shares = cfg.key_shares;
     if (cfg.tls_version) {
       const auto v = *cfg.tls_version == "1.2" ? ussl::TlsVersion::tls1_2 : ussl::TlsVersion::tls1_3;
       o.min_version = v;

@@ -574,6 +574,7 @@ void ClientRun::print_header(const Conn& conn) {
   }
   if (!conn.socket) return;
   if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
+  print_line("kex", key_exchange_summary(f));
   if (!options_.alpn.empty()) {
     print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
   }

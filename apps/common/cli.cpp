@@ -166,6 +166,21 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                         : "Offer these ALPN protocols (comma-separated, e.g. h2,http/1.1); the report shows the one "
                           "selected (none is not an error).")
       ->type_name("LIST");
+  app.add_option("--groups", flags.groups,
+                 "Allow only these key-exchange groups, first preferred, comma or colon separated IANA names "
+                 "(X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, X25519, P-256, P-384, P-521, X448, "
+                 "ffdhe2048 ...); an unknown or unavailable name is an error (default: wolfSSL's list).")
+      ->type_name("LIST");
+  if (!server) {
+    app.add_option("--key-shares", flags.key_shares,
+                   "Send key shares for these groups in the first ClientHello (default: X25519MLKEM768 and X25519 "
+                   "where available, so no server needs a HelloRetryRequest; X25519 alone without ML-KEM).")
+        ->type_name("LIST");
+  } else {
+    app.add_flag("--hello-retry", flags.hello_retry,
+                 "Answer every first ClientHello with a HelloRetryRequest, by declining each group the client sent "
+                 "a key share for (for testing clients).");
+  }
   app.add_option("--keylog", flags.keylog,
                  "Append the TLS secrets in NSS key log format to FILE (default: $SSLKEYLOGFILE); fails (exit 2) on a "
                  "wolfSSL built without HAVE_SECRET_CALLBACK.")
@@ -191,6 +206,9 @@ Options options_from(const TlsFlags& flags, bool server) {
     limit_versions_to_suites(options, list);
   }
   if (!flags.alpn.empty()) options.alpn = split_alpn(flags.alpn);
+  if (!flags.groups.empty()) options.groups = flags.groups;
+  if (!flags.key_shares.empty()) options.key_shares = flags.key_shares;
+  options.hello_retry_request = flags.hello_retry;
   if (const auto target = keylog_target(flags.keylog)) options.keylog = keylog_callback(*target);
   return options;
 }

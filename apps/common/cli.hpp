@@ -30,9 +30,12 @@ struct TlsFlags {
   std::string tls_version;  // pin: min = max
   std::string min_version;  // "TLSv1.2" / "TLSv1.3" once parsed ("1.2", "1.3" are accepted)
   std::string max_version;
-  std::string ciphers;  // as given: IANA or wolfSSL names
-  std::string alpn;     // comma-separated protocols
-  std::string keylog;   // file; else $SSLKEYLOGFILE
+  std::string ciphers;       // as given: IANA or wolfSSL names
+  std::string alpn;          // comma-separated protocols
+  std::string keylog;        // file; else $SSLKEYLOGFILE
+  std::string groups;        // key-exchange groups, IANA names, comma or colon separated
+  std::string key_shares;    // client: groups with a key share in the first ClientHello
+  bool hello_retry = false;  // server: force a HelloRetryRequest
 };
 
 // "ussl-client 0.1.0 (wolfSSL 5.5.4)" and a line listing wolfSSL's features.
@@ -46,7 +49,7 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
 // --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
-// --alpn, --keylog.
+// --alpn, --keylog, --groups; client --key-shares; server --hello-retry.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and

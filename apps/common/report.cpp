@@ -26,6 +26,7 @@ TlsFacts facts_of(const SslSocket& socket) {
   facts.chain = socket.peer_chain();
   facts.bytes_sent = socket.bytes_written();
   facts.bytes_received = socket.bytes_read();
+  facts.negotiation = socket.negotiation();
   return facts;
 }
 
@@ -127,7 +128,12 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
                            const Timing& timing, bool with_pem) {
   out["ok"] = !error.has_value();
   out["error"] = error_json(error);
-  out["tls"] = Json{{"version", or_null(facts.version)}, {"cipher", or_null(facts.cipher)}};
+  const Negotiation& n = facts.negotiation;
+  out["tls"] = Json{{"version", or_null(facts.version)},
+                    {"cipher", or_null(facts.cipher)},
+                    {"group", or_null(n.group)},
+                    {"signature_scheme", or_null(n.signature_scheme)},
+                    {"own_signature_scheme", or_null(n.own_signature_scheme)}};
   out["sni"] = or_null(facts.sni);
   out["verify"] = verify_json(facts.verify);
   out["peer_certificate"] = peer_certificate_json(facts.chain);
@@ -139,7 +145,10 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
                           {"deferred", hs.deferred},
                           {"nonblocking", facts.nonblocking},
                           {"trigger", hs.trigger.empty() ? Json(nullptr) : Json(hs.trigger)},
-                          {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}}};
+                          {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}},
+                          {"hello_retry_request", n.hello_retry_request},
+                          {"key_shares_offered", n.key_shares_offered},
+                          {"client_hello_bytes", n.client_hello_bytes}};
   out["bytes"] = Json{{"sent", facts.bytes_sent}, {"received", facts.bytes_received}};
   out["timing_ms"] = Json{{"connect", ms_or_null(timing.connect)},
                           {"handshake", ms_or_null(timing.handshake)},
@@ -152,7 +161,47 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
 void add_example_connection_fields(Json& out) {
   TlsFacts facts;
   facts.chain.emplace_back();
+  facts.negotiation.key_shares_offered.emplace_back();
+  facts.negotiation.client_hello_bytes.push_back(0);
   add_connection_fields(out, facts, ErrorInfo{}, Timing{}, false);
+}
+
+Json client_hello_json(const std::optional<ClientHello>& hello) {
+  if (!hello) return nullptr;
+  const auto names = [](const std::vector<std::uint16_t>& ids, std::string (*name)(std::uint16_t)) {
+    Json out = Json::array();
+    for (const auto id : ids) out.push_back(name(id));
+    return out;
+  };
+  const auto cipher = [](std::uint16_t id) { return cipher_suite_name(id); };
+  Json ciphers = Json::array();
+  for (const auto id : hello->cipher_suites) ciphers.push_back(cipher(id));
+  Json j;
+  j["versions"] = names(hello->versions, version_name);
+  j["cipher_suites"] = ciphers;
+  j["groups"] = names(hello->groups, group_name);
+  j["key_shares"] = names(hello->key_shares, group_name);
+  j["signature_schemes"] = names(hello->signature_schemes, signature_scheme_name);
+  j["alpn"] = hello->alpn;
+  j["sni"] = hello->sni ? Json(*hello->sni) : Json(nullptr);
+  j["extensions"] = names(hello->extensions, extension_name);
+  j["ja4"] = ja4(*hello);
+  j["bytes"] = hello->size;
+  return j;
+}
+
+std::string key_exchange_summary(const TlsFacts& facts) {
+  const Negotiation& n = facts.negotiation;
+  std::string text = n.group.value_or("no group");
+  text += n.hello_retry_request ? ", after a HelloRetryRequest" : ", no HelloRetryRequest";
+  if (!n.key_shares_offered.empty()) text += " (key shares offered: " + join(n.key_shares_offered, ", ") + ")";
+  if (!n.client_hello_bytes.empty()) {
+    std::vector<std::string> sizes;
+    for (const auto b : n.client_hello_bytes) sizes.push_back(std::to_string(b));
+    text += "; ClientHello " + join(sizes, " + ") + " bytes";
+  }
+  if (n.signature_scheme) text += "; peer signed with " + *n.signature_scheme;
+  return text;
 }
 
 std::string json_line(const Json& j) {

@@ -39,6 +39,7 @@ struct TlsFacts {
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
+  Negotiation negotiation;  // group, signature schemes, HelloRetryRequest, ClientHellos
 };
 TlsFacts facts_of(const SslSocket& socket);
 
@@ -73,6 +74,12 @@ Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now);
 // Absent values are null.
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
+// The server's client_hello object: versions, cipher_suites, groups,
+// key_shares, signature_schemes (IANA names, GREASE as "GREASE"), alpn, sni,
+// extensions (names, in the order sent), ja4, bytes; null without one.
+Json client_hello_json(const std::optional<ClientHello>& hello);
+// "kex          X25519MLKEM768, no HelloRetryRequest (key shares offered: ...)": the human key-exchange line.
+std::string key_exchange_summary(const TlsFacts& facts);
 // The same keys with every object filled and one element in every array: the
 // shape --expect paths are checked against before a connection is made.
 void add_example_connection_fields(Json& out);

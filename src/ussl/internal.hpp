@@ -10,8 +10,10 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/openssl/evp.h>
+#include <wolfssl/openssl/ec.h>
 // clang-format on
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +54,8 @@ struct Context::Impl {
   Options options;
   CtxPtr ctx;
   std::vector<SniEntry> sni;
+  std::vector<std::uint16_t> groups;      // parsed Options::groups (empty: wolfSSL's default)
+  std::vector<std::uint16_t> key_shares;  // client: the key shares of the first ClientHello
 };
 
 }  // namespace ussl

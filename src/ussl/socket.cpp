@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "internal.hpp"
+#include "wire.hpp"
 
 namespace ussl {
 
@@ -56,6 +57,14 @@ struct SslSocket::Impl {
   std::string stalled;                 // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  HandshakeTap tap;                       // the plaintext handshake messages, both ways
+  bool hrr_forced = false;                // server: the groups were narrowed for a HelloRetryRequest
+  std::optional<std::uint16_t> peer_sig;  // TLS 1.3: signature schemes, at the end of the handshake
+  std::optional<std::uint16_t> own_sig;
+
+  void tap_bytes(bool received, std::span<const std::uint8_t> bytes);
+  void force_hello_retry();
+  void record_signature_schemes();
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
@@ -102,12 +111,16 @@ int io_result_to_cbio(SslSocket::Impl& s, const IoResult& r, bool reading) {
 int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->recv({reinterpret_cast<std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (r.status == IoResult::Status::ok && !s.hs.done)
+    s.tap_bytes(true, {reinterpret_cast<const std::uint8_t*>(buf), r.n});
   return io_result_to_cbio(s, r, true);
 }
 
 int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->send({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (r.status == IoResult::Status::ok && !s.hs.done)
+    s.tap_bytes(false, {reinterpret_cast<const std::uint8_t*>(buf), r.n});
   return io_result_to_cbio(s, r, false);
 }
 
@@ -369,6 +382,111 @@ void SslSocket::Impl::complete_handshake_blocking(const char* trigger) {
   while (!advance_handshake(trigger)) wait_for(want);
 }
 
+void SslSocket::Impl::tap_bytes(bool received, std::span<const std::uint8_t> bytes) {
+  if (tap.done()) return;
+  const bool from_client = received == server;
+  tap.feed(from_client ? HandshakeTap::Dir::client_to_server : HandshakeTap::Dir::server_to_client, bytes);
+  if (server && received && ctx->options.hello_retry_request && !hrr_forced && tap.client_hellos().size() == 1)
+    force_hello_retry();
+}
+
+// The first ClientHello is complete and wolfSSL has not parsed it yet: offer
+// only groups the client supports but sent no key share for, so the server
+// must ask again (RFC 8446 4.1.4).
+void SslSocket::Impl::force_hello_retry() {
+  hrr_forced = true;
+  const ClientHello& hello = tap.client_hellos().front();
+  std::vector<std::uint16_t> ours = ctx->groups;
+  if (ours.empty()) {
+    for (const auto& g : known_groups()) {
+      if (g.built) ours.push_back(g.id);
+    }
+  }
+  std::vector<int> narrowed;
+  for (const auto id : ours) {
+    const bool supported = std::find(hello.groups.begin(), hello.groups.end(), id) != hello.groups.end();
+    const bool shared = std::find(hello.key_shares.begin(), hello.key_shares.end(), id) != hello.key_shares.end();
+    if (supported && !shared) narrowed.push_back(id);
+  }
+  if (narrowed.empty()) return;  // every common group has a key share: no HelloRetryRequest is possible
+  wolfSSL_set_groups(ssl.get(), narrowed.data(), static_cast<int>(narrowed.size()));
+}
+
+namespace {
+// True when the certificate's subjectPublicKeyInfo algorithm is RSASSA-PSS
+// (1.2.840.113549.1.1.10), not rsaEncryption: what tells rsa_pss_pss_* from
+// rsa_pss_rsae_* (RFC 8446 4.2.3).
+bool has_pss_key(std::span<const std::uint8_t> der) {
+  // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version?, serial,
+  // signature, issuer, validity, subject, subjectPublicKeyInfo SEQUENCE {
+  // algorithm SEQUENCE { OID ... } ... } ... } ... }
+  std::size_t pos = 0;
+  const auto header = [&](std::size_t& len) -> bool {
+    if (pos + 2 > der.size()) return false;
+    ++pos;  // tag
+    std::size_t n = der[pos++];
+    if (n & 0x80) {
+      const std::size_t bytes = n & 0x7f;
+      if (bytes == 0 || bytes > 3 || pos + bytes > der.size()) return false;
+      n = 0;
+      for (std::size_t i = 0; i < bytes; ++i) n = (n << 8) | der[pos++];
+    }
+    len = n;
+    return pos + len <= der.size();
+  };
+  std::size_t len = 0;
+  if (!header(len) || !header(len)) return false;  // Certificate, tbsCertificate
+  if (pos < der.size() && der[pos] == 0xa0) {
+    if (!header(len)) return false;
+    pos += len;
+  }
+  for (int i = 0; i < 5; ++i) {  // serial, signature, issuer, validity, subject
+    if (!header(len)) return false;
+    pos += len;
+  }
+  if (!header(len) || !header(len) || !header(len)) return false;  // spki, algorithm, OID
+  static constexpr std::uint8_t kPss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a};
+  return len == sizeof kPss && std::equal(kPss, kPss + sizeof kPss, der.begin() + static_cast<std::ptrdiff_t>(pos));
+}
+
+// The SignatureScheme of a TLS 1.3 signature from wolfSSL's (hash, key type) NIDs.
+std::optional<std::uint16_t> scheme_of(int hash_nid, int type_nid, bool pss_key) {
+  // wolfSSL's NID values (not always OpenSSL's).
+  const int level = hash_nid == NID_sha256 ? 0 : hash_nid == NID_sha384 ? 1 : hash_nid == NID_sha512 ? 2 : -1;
+#ifdef HAVE_ED25519
+  if (type_nid == NID_ED25519) return 0x0807;
+#endif
+#ifdef HAVE_ED448
+  if (type_nid == NID_ED448) return 0x0808;
+#endif
+  if (level < 0) return std::nullopt;
+  if (type_nid == NID_X9_62_id_ecPublicKey) return static_cast<std::uint16_t>(0x0403 + 0x100 * level);
+  if (type_nid == NID_rsaEncryption) return static_cast<std::uint16_t>(0x0401 + 0x100 * level);
+  if (type_nid == NID_rsassaPss) return static_cast<std::uint16_t>((pss_key ? 0x0809 : 0x0804) + level);
+  return std::nullopt;
+}
+}  // namespace
+
+void SslSocket::Impl::record_signature_schemes() {
+#ifdef OPENSSL_EXTRA
+  if (wolfSSL_version(ssl.get()) != TLS1_3_VERSION || wolfSSL_session_reused(ssl.get()) == 1) return;
+  int hash = 0;
+  int type = 0;
+  if (wolfSSL_get_peer_signature_nid(ssl.get(), &hash) == WOLFSSL_SUCCESS &&
+      wolfSSL_get_peer_signature_type_nid(ssl.get(), &type) == WOLFSSL_SUCCESS && !raw_chain.empty())
+    peer_sig = scheme_of(hash, type, has_pss_key(raw_chain.front()));
+  // A client signs only when the server asked for its certificate, which
+  // wolfSSL does not tell: a client with a certificate reports the scheme
+  // wolfSSL chose for it.
+  WOLFSSL_X509* own = wolfSSL_get_certificate(ssl.get());
+  int own_len = 0;
+  const unsigned char* own_der = own != nullptr ? wolfSSL_X509_get_der(own, &own_len) : nullptr;
+  if (own_der != nullptr && own_len > 0 && wolfSSL_get_signature_nid(ssl.get(), &hash) == WOLFSSL_SUCCESS &&
+      wolfSSL_get_signature_type_nid(ssl.get(), &type) == WOLFSSL_SUCCESS)
+    own_sig = scheme_of(hash, type, has_pss_key({own_der, static_cast<std::size_t>(own_len)}));
+#endif
+}
+
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
 #ifdef SESSION_CERTS
@@ -383,6 +501,7 @@ void SslSocket::Impl::handshake_finished() {
   }
 #endif
   if (!verify.failure && verify.performed) verify.ok = true;
+  record_signature_schemes();
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -462,6 +581,10 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
     if (wolfSSL_UseALPN(ssl, impl->alpn_list.data(), static_cast<unsigned>(impl->alpn_list.size()), mode) !=
         WOLFSSL_SUCCESS)
       throw Error(ErrorKind::usage, "ALPN list '" + impl->alpn_list + "' rejected by wolfSSL");
+  }
+  for (const auto group : impl_->key_shares) {
+    if (wolfSSL_UseKeyShare(ssl, group) != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "this wolfSSL cannot send a key share for '" + group_name(group) + "'");
   }
   if (!impl->server) {
     wolfSSL_UseSessionTicket(ssl);
@@ -784,6 +907,30 @@ const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
     }
   }
   return s.chain;
+}
+
+Negotiation SslSocket::negotiation() const {
+  const Impl& s = *impl_;
+  Negotiation n;
+  const HandshakeTap& tap = s.tap;
+  if (tap.group()) n.group = group_name(*tap.group());
+  n.hello_retry_request = tap.hello_retry_request();
+  const auto& hellos = tap.client_hellos();
+  if (!hellos.empty()) {
+    for (const auto g : hellos.front().key_shares) n.key_shares_offered.push_back(group_name(g));
+    if (s.server) n.client_hello = hellos.front();
+  }
+  n.client_hello_bytes = tap.client_hello_record_bytes();
+  // TLS 1.2: the schemes on the wire; TLS 1.3: recorded at the handshake's end.
+  const auto server_sig = tap.server_signature_scheme();
+  const auto client_sig = tap.client_signature_scheme();
+  auto peer = s.server ? client_sig : server_sig;
+  auto own = s.server ? server_sig : client_sig;
+  if (s.peer_sig) peer = s.peer_sig;
+  if (s.own_sig) own = s.own_sig;
+  if (peer) n.signature_scheme = signature_scheme_name(*peer);
+  if (own) n.own_signature_scheme = signature_scheme_name(*own);
+  return n;
 }
 
 const VerifyResult& SslSocket::verify_result() const noexcept { return impl_->verify; }

@@ -48,7 +48,9 @@ CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "s
              "lifetime_days"]
 CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "pem", "days_left",
               "lifetime_days"]
-HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
+HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps", "hello_retry_request", "key_shares_offered",
+                  "client_hello_bytes"]
+TLS_KEYS = ["version", "cipher", "group", "signature_scheme", "own_signature_scheme"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
@@ -252,6 +254,17 @@ class DelayProxy(Helper):
         back.join(timeout=10)
 
 
+_FEATURES = {}
+
+
+def wolfssl_features():
+    """The wolfSSL features the programs were built with (--version --json)."""
+    if not _FEATURES:
+        out = subprocess.run([CLIENT, "--version", "--json"], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        _FEATURES.update(json.loads(out.stdout)["wolfssl"]["features"])
+    return _FEATURES
+
+
 class AppTestCase(unittest.TestCase):
     maxDiff = None
 
@@ -293,7 +306,7 @@ class AppTestCase(unittest.TestCase):
         if report["error"] is not None:
             self.assertEqual(list(report["error"].keys()), ERROR_KEYS)
             self.assertIn(report["error"]["kind"], ERROR_KINDS)
-        self.assertEqual(list(report["tls"].keys()), ["version", "cipher"])
+        self.assertEqual(list(report["tls"].keys()), TLS_KEYS)
         self.assertIn(report["tls"]["version"], (None, "TLSv1.2", "TLSv1.3"))
         self.assertEqual(list(report["verify"].keys()), VERIFY_KEYS)
         self.assertIn(report["verify"]["result"], (None, "ok", "failed"))
@@ -339,9 +352,16 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertEqual(pc["chain_length"], 2)
         self.assertEqual(j["peer_chain"][1]["subject"], "CN=ussl Test Intermediate CA")
         self.assertIsNone(j["peer_chain"][0]["pem"])
+        mlkem = wolfssl_features()["mlkem"]
+        self.assertGreater(j["handshake"]["client_hello_bytes"][0], 150)
         self.assertEqual(j["handshake"], {  # blocking: no would-block steps
-            "done": True, "deferred": False, "nonblocking": False, "trigger": "wrap", "steps": {"read": 0, "write": 0}
+            "done": True, "deferred": False, "nonblocking": False, "trigger": "wrap", "steps": {"read": 0, "write": 0},
+            "hello_retry_request": False, "key_shares_offered": ["X25519MLKEM768", "x25519"] if mlkem else ["x25519"],
+            "client_hello_bytes": j["handshake"]["client_hello_bytes"][:1]
         })
+        self.assertEqual(j["tls"]["group"], "X25519MLKEM768" if mlkem else "x25519")
+        self.assertEqual(j["tls"]["signature_scheme"], "ecdsa_secp256r1_sha256")
+        self.assertIsNone(j["tls"]["own_signature_scheme"])  # no client certificate
         self.assertEqual(j["bytes"], {"sent": 0, "received": 0})
         for key in ("connect", "handshake", "total"):
             self.assertIsInstance(j["timing_ms"][key], (int, float))
@@ -1203,7 +1223,8 @@ class ExpectTests(AppTestCase):
         r = self.client("--host", "localhost", "--port", 1, "--expect", "tls.nope=1")
         self.assert_exit(r, 2, "usage")
         self.assertEqual(r.report["error"]["message"],
-                         "--expect: unknown field 'tls.nope' in 'tls.nope': tls has version, cipher")
+                         "--expect: unknown field 'tls.nope' in 'tls.nope': tls has version, cipher, group, "
+                         "signature_scheme, own_signature_scheme")
         self.assertEqual(r.report["connections"], [])  # nothing was tried: port 1 would have been refused
         r = self.client("--host", "localhost", "--port", 1, "--expect", "sni.deeper=x", json_mode=False)
         self.assertEqual(r.rc, 2)
