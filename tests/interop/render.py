@@ -120,6 +120,9 @@ def render(versions, results):
         f"| `openssl s_server`, `openssl s_client` | {versions.get('openssl', '?')} |",
         f"| `gnutls-serv`, `gnutls-cli` | {versions.get('gnutls', '?')} |",
         f"| `curl` | {versions.get('curl', '?')} |",
+        f"| OpenSSL 3.5 `s_server`, `s_client` (Debian 13, `scripts/fetch-peers.sh`) | "
+        f"{versions.get('openssl35', '?')} |",
+        f"| curl (Debian 13, `scripts/fetch-peers.sh`) | {versions.get('curl35', '?')} |",
         f"| `nginx` (generated config, `ngx_http_echo_module`) | {versions.get('nginx', '?')} |",
         f"| Python `ssl` (`tests/interop/tls_peer.py`) | {versions.get('python', '?')} |",
         "",
