@@ -673,18 +673,21 @@ std::optional<ErrorInfo> ClientRun::first_error() const {
 Json connection_summary(const Conn& conn) {
   const TlsFacts& f = conn.facts;
   auto or_null = [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); };
-  return Json{{"ok", !conn.error.has_value()},
-              {"error", error_json(conn.error)},
-              {"exit_code", conn.exit_code},
-              {"tls", Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}}},
-              {"alpn", or_null(f.alpn)},
-              {"resumed", f.resumed},
-              {"ticket_received", conn.ticket_received},
-              {"bytes", Json{{"sent", f.bytes_sent}, {"received", f.bytes_received}}},
-              {"timing_ms", Json{{"connect", ms_or_null(conn.timing.connect)},
-                                 {"handshake", ms_or_null(conn.timing.handshake)},
-                                 {"total", ms_or_null(conn.timing.total)}}},
-              {"peer_closed", conn.peer_closed}};
+  return Json{
+      {"ok", !conn.error.has_value()},
+      {"error", error_json(conn.error)},
+      {"exit_code", conn.exit_code},
+      {"tls",
+       Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}, {"group", or_null(f.negotiation.group)}}},
+      {"alpn", or_null(f.alpn)},
+      {"resumed", f.resumed},
+      {"ticket_received", conn.ticket_received},
+      {"bytes", Json{{"sent", f.bytes_sent}, {"received", f.bytes_received}}},
+      {"timing_ms", Json{{"connect", ms_or_null(conn.timing.connect)},
+                         {"handshake", ms_or_null(conn.timing.handshake)},
+                         {"total", ms_or_null(conn.timing.total)}}},
+      {"peer_closed", conn.peer_closed},
+      {"hello_retry_request", f.negotiation.hello_retry_request}};
 }
 
 std::string ClientRun::expectation_path_error() const {

@@ -582,10 +582,6 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
         WOLFSSL_SUCCESS)
       throw Error(ErrorKind::usage, "ALPN list '" + impl->alpn_list + "' rejected by wolfSSL");
   }
-  for (const auto group : impl_->key_shares) {
-    if (wolfSSL_UseKeyShare(ssl, group) != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::usage, "this wolfSSL cannot send a key share for '" + group_name(group) + "'");
-  }
   if (!impl->server) {
     wolfSSL_UseSessionTicket(ssl);
     wolfSSL_set_SessionTicket_cb(ssl, ticket_callback, impl.get());
@@ -607,6 +603,14 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
         if (wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
           throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
         impl->session_offered = true;
+      }
+    }
+    // A resumption offers the key share of the session's group itself (a
+    // second entry for that group would be illegal_parameter, RFC 8446 4.2.8).
+    if (!impl->session_offered) {
+      for (const auto group : impl_->key_shares) {
+        if (wolfSSL_UseKeyShare(ssl, group) != WOLFSSL_SUCCESS)
+          throw Error(ErrorKind::usage, "this wolfSSL cannot send a key share for '" + group_name(group) + "'");
       }
     }
   }

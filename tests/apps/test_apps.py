@@ -40,7 +40,8 @@ CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
     "exit_code", "target", "peer_closed", "connections", "session", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
-    "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
+    "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed",
+    "hello_retry_request"
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
 VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok"]
@@ -1428,6 +1429,130 @@ class AlpnTests(AppTestCase):
     def test_an_invalid_protocol_name_is_a_usage_error(self):
         r = self.client("--host", "localhost", "--port", 1, "--alpn", "h2,,http/1.1")
         self.assert_exit(r, 2, "usage")
+
+
+class KeyExchangeTests(AppTestCase):
+    def default_group(self):
+        return "X25519MLKEM768" if wolfssl_features()["mlkem"] else "x25519"
+
+    def default_shares(self):
+        return ["X25519MLKEM768", "x25519"] if wolfssl_features()["mlkem"] else ["x25519"]
+
+    def test_both_sides_report_the_group_and_the_client_hello_the_server_parsed(self):
+        srv = self.server("--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST, "--alpn", "h2,http/1.1")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        hs = r.report["handshake"]
+        self.assertEqual(r.report["tls"]["group"], self.default_group())
+        self.assertEqual(event["tls"]["group"], self.default_group())
+        self.assertEqual(hs["key_shares_offered"], self.default_shares())
+        self.assertEqual(event["handshake"]["key_shares_offered"], self.default_shares())
+        self.assertFalse(hs["hello_retry_request"])
+        self.assertFalse(event["handshake"]["hello_retry_request"])
+        self.assertEqual(event["handshake"]["client_hello_bytes"], hs["client_hello_bytes"])
+        self.assertEqual(r.report["tls"]["signature_scheme"], "ecdsa_secp256r1_sha256")
+        self.assertEqual(event["tls"]["own_signature_scheme"], "ecdsa_secp256r1_sha256")
+        self.assertIsNone(event["tls"]["signature_scheme"])  # the client sent no certificate
+        hello = event["client_hello"]
+        self.assertEqual(list(hello.keys()), ["versions", "cipher_suites", "groups", "key_shares",
+                                              "signature_schemes", "alpn", "sni", "extensions", "ja4", "bytes"])
+        self.assertEqual(hello["versions"], ["TLSv1.3", "TLSv1.2"])
+        self.assertEqual(hello["key_shares"], self.default_shares())
+        self.assertEqual(hello["alpn"], ["h2", "http/1.1"])
+        self.assertEqual(hello["sni"], "localhost")
+        self.assertIn("TLS_AES_128_GCM_SHA256", hello["cipher_suites"])
+        self.assertIn("ecdsa_secp256r1_sha256", hello["signature_schemes"])
+        self.assertIn("key_share", hello["extensions"])
+        self.assertEqual(hello["bytes"] + 5, hs["client_hello_bytes"][0])  # one record: its 5-byte header
+        n_ciphers = len([c for c in hello["cipher_suites"] if c != "GREASE"])
+        n_exts = len([e for e in hello["extensions"] if e != "GREASE"])
+        self.assertRegex(hello["ja4"], rf"^t13d{n_ciphers:02d}{n_exts:02d}h2_[0-9a-f]{{12}}_[0-9a-f]{{12}}$")
+
+    def test_groups_and_key_shares_choose_what_the_client_offers(self):
+        srv = self.server("--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--groups", "P-256:P-384", "--key-shares", "P-256")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp256r1")
+        self.assertEqual(r.report["handshake"]["key_shares_offered"], ["secp256r1"])
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual(event["client_hello"]["groups"], ["secp256r1", "secp384r1"])
+
+    def test_a_server_group_without_a_key_share_costs_a_hello_retry_request_seen_by_both(self):
+        srv = self.server("--accept", "1", "--groups", "P-384")
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp384r1")
+        self.assertTrue(r.report["handshake"]["hello_retry_request"])
+        self.assertEqual(len(r.report["handshake"]["client_hello_bytes"]), 2)
+        self.assertTrue(r.report["connections"][0]["hello_retry_request"])
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertTrue(event["handshake"]["hello_retry_request"])
+        self.assertEqual(event["handshake"]["client_hello_bytes"], r.report["handshake"]["client_hello_bytes"])
+
+    def test_hello_retry_makes_the_client_send_a_second_client_hello(self):
+        srv = self.server("--accept", "1", "--hello-retry", json_mode=False)
+        r = self.client("--host", "localhost", "--port", srv.port, json_mode=False)
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^kex +\S+, after a HelloRetryRequest \(key shares offered: .*\); "
+                                   r"ClientHello \d+ \+ \d+ bytes; peer signed with ecdsa_secp256r1_sha256$")
+        self.assertEqual(srv.wait(), 0)
+        out = "".join(srv.lines)
+        self.assertRegex(out, r"\[1\] handshake ok: TLSv1\.3 \S+, sni localhost, new session, \S+ after HelloRetryRequest, ")
+        self.assertRegex(out, r"\[1\] client hello: \d+ bytes, sni localhost, key shares \S+, ja4 t13d")
+
+    def test_hello_retry_is_impossible_when_every_common_group_has_a_key_share(self):
+        srv = self.server("--accept", "1", "--hello-retry", "--groups", "X25519")
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertFalse(r.report["handshake"]["hello_retry_request"])
+        self.assertEqual(r.report["tls"]["group"], "x25519")
+
+    def test_tls12_reports_the_curve_and_the_signature_scheme_from_the_wire(self):
+        srv = self.server("--accept", "1", "--certfile", cert("server-rsa-chain.pem"), "--keyfile",
+                          cert("server-rsa.key"), certs=False)
+        r = self.client("--host", "localhost", "--port", srv.port, "--tls-version", "1.2", "--groups", "P-256")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp256r1")
+        self.assertIn(r.report["tls"]["signature_scheme"], ("rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+                                                             "rsa_pss_rsae_sha512"))
+        self.assertEqual(r.report["handshake"]["key_shares_offered"], [])
+        self.assertFalse(r.report["handshake"]["hello_retry_request"])
+
+    def test_a_resumed_tls13_handshake_reports_its_group(self):
+        srv = self.server("--accept", "2")
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "1")
+        self.assert_exit(r, 0)
+        self.assertEqual([c["resumed"] for c in r.report["connections"]], [False, True])
+        self.assertEqual([c["tls"]["group"] for c in r.report["connections"]], [self.default_group()] * 2)
+        self.assertEqual(srv.wait(), 0)
+        events = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual([(e["resumed"], e["tls"]["group"]) for e in events],
+                         [(False, self.default_group()), (True, self.default_group())])
+
+    def test_an_unknown_group_or_a_key_share_outside_the_groups_is_a_usage_error_naming_it(self):
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519,brainpool")
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("unknown key-exchange group 'brainpool'", r.report["error"]["message"])
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519", "--key-shares", "P-384")
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("group 'secp384r1' is not in groups 'X25519'", r.report["error"]["message"])
+        p = subprocess.run([SERVER, "--port", "0", *SERVER_CERT, "--groups", "nope"], capture_output=True, text=True,
+                           timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("unknown key-exchange group 'nope'", p.stderr)
+
+    def test_a_hybrid_group_is_refused_by_name_on_a_wolfssl_without_ml_kem(self):
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519MLKEM768")
+        if wolfssl_features()["mlkem"]:
+            self.assert_exit(r, 3, "connection_refused")  # accepted: the connection itself is refused
+            return
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("group 'X25519MLKEM768' is not available in this wolfSSL", r.report["error"]["message"])
 
 
 class ResumptionTests(AppTestCase):
