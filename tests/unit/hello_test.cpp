@@ -224,3 +224,80 @@ TEST(GroupsOption, RejectsAHybridThisWolfsslCannotUseByNameOrAcceptsItWhenBuilt)
 
 }  // namespace
 }  // namespace ussl
+
+#include "support.hpp"
+
+namespace ussl {
+namespace {
+
+using test::client_options;
+using test::handshake;
+using test::server_options;
+
+std::string default_group() { return known_groups().front().built ? "X25519MLKEM768" : "x25519"; }
+
+TEST(Negotiation, BothSidesReportTheGroupTheSchemesAndTheClientHelloTheServerParsed) {
+  const auto pair = handshake(client_options(), server_options());
+  ASSERT_TRUE(pair.client.socket && pair.server.socket);
+  const Negotiation c = pair.client.socket->negotiation();
+  const Negotiation s = pair.server.socket->negotiation();
+  EXPECT_EQ(c.group, default_group());
+  EXPECT_EQ(s.group, default_group());
+  EXPECT_FALSE(c.hello_retry_request);
+  EXPECT_EQ(c.signature_scheme, "ecdsa_secp256r1_sha256");
+  EXPECT_EQ(s.own_signature_scheme, "ecdsa_secp256r1_sha256");
+  EXPECT_FALSE(s.signature_scheme);  // the client sent no certificate
+  EXPECT_EQ(c.key_shares_offered, s.key_shares_offered);
+  ASSERT_EQ(c.client_hello_bytes.size(), 1u);
+  EXPECT_EQ(c.client_hello_bytes, s.client_hello_bytes);
+  EXPECT_FALSE(c.client_hello);  // only a server keeps it
+  ASSERT_TRUE(s.client_hello);
+  EXPECT_EQ(s.client_hello->sni, "localhost");
+  EXPECT_EQ(s.client_hello->size + 5, s.client_hello_bytes.front());
+}
+
+TEST(Negotiation, DefaultKeySharesAreTheHybridAndX25519WhereBuilt) {
+  const auto pair = handshake(client_options(), server_options());
+  ASSERT_TRUE(pair.client.socket);
+  const auto expected = known_groups().front().built ? std::vector<std::string>{"X25519MLKEM768", "x25519"}
+                                                     : std::vector<std::string>{"x25519"};
+  EXPECT_EQ(pair.client.socket->negotiation().key_shares_offered, expected);
+}
+
+TEST(Negotiation, ServerHelloRetryRequestDeclinesTheClientsKeyShares) {
+  Options server = server_options();
+  server.hello_retry_request = true;
+  Options client = client_options();
+  client.groups = "X25519,P-256";
+  const auto pair = handshake(client, server);
+  ASSERT_TRUE(pair.client.socket && pair.server.socket);
+  const Negotiation c = pair.client.socket->negotiation();
+  EXPECT_TRUE(c.hello_retry_request);
+  EXPECT_TRUE(pair.server.socket->negotiation().hello_retry_request);
+  EXPECT_EQ(c.key_shares_offered, std::vector<std::string>{"x25519"});
+  EXPECT_EQ(c.group, "secp256r1");
+  EXPECT_EQ(c.client_hello_bytes.size(), 2u);
+}
+
+TEST(Negotiation, KeySharesOutsideTheGroupsAreAUsageError) {
+  Options client = client_options();
+  client.groups = "X25519";
+  client.key_shares = "P-256";
+  EXPECT_EQ(test::kind_of([&] { Context::create(client); }), ErrorKind::usage);
+}
+
+TEST(Negotiation, Tls12ReportsTheCurveAndTheServersSchemeFromTheWire) {
+  Options client = client_options();
+  client.max_version = TlsVersion::tls1_2;
+  client.groups = "P-384";
+  const auto pair = handshake(client, server_options());
+  ASSERT_TRUE(pair.client.socket && pair.server.socket);
+  const Negotiation c = pair.client.socket->negotiation();
+  EXPECT_EQ(c.group, "secp384r1");
+  EXPECT_EQ(c.signature_scheme, "ecdsa_secp256r1_sha256");
+  EXPECT_EQ(pair.server.socket->negotiation().own_signature_scheme, "ecdsa_secp256r1_sha256");
+  EXPECT_TRUE(c.key_shares_offered.empty());
+}
+
+}  // namespace
+}  // namespace ussl
