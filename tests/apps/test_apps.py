@@ -24,6 +24,10 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import schema_check  # noqa: E402
+
 CLIENT = os.environ.get("USSL_CLIENT", "")
 SERVER = os.environ.get("USSL_SERVER", "")
 CERTS = os.environ.get("USSL_CERTS", "")
@@ -1553,6 +1557,58 @@ class KeyExchangeTests(AppTestCase):
             return
         self.assert_exit(r, 2, "usage")
         self.assertIn("group 'X25519MLKEM768' is not available in this wolfSSL", r.report["error"]["message"])
+
+
+class SchemaTests(AppTestCase):
+    """docs/schema/*.schema.json describe what the programs print, key for key and in order."""
+
+    def schema(self, name):
+        with open(os.path.join(os.path.dirname(CERTS), "docs", "schema", name)) as f:
+            return json.load(f)
+
+    def assert_conforms(self, value, schema):
+        self.assertEqual(schema_check.problems(value, schema), [], json.dumps(value)[:2000])
+
+    def test_client_reports_conform_to_the_client_schema(self):
+        schema = self.schema("client-report.schema.json")
+        srv = self.server("--accept", "3", "--cert-reqs", "optional", *TRUST)
+        runs = [
+            self.client("--host", "localhost", "--port", srv.port, *TRUST, "--cert-reqs", "required", "--certfile",
+                        cert("client-chain.pem"), "--keyfile", cert("client.key"), "--reconnect", "1",
+                        "--expect", "tls.group~.", "--show-certs"),
+            self.client("--host", "localhost", "--port", srv.port, "--tls-version", "1.2", "--nonblocking"),
+            self.client("--host", "localhost", "--port", 1),  # refused
+            self.client("--host", "localhost", "--port", 1, "--ca-certs", cert("missing.pem")),  # setup failed
+            self.client("--host", "localhost", "--port", 1, "--bogus"),  # usage error
+        ]
+        for r in runs:
+            self.assertIsNotNone(r.report, r.stderr)
+            self.assert_conforms(r.report, schema)
+        self.assertEqual(srv.wait(), 0)
+
+    def test_server_events_conform_to_the_server_schema(self):
+        schema = self.schema("server-event.schema.json")
+        srv = self.server("--accept", "2", "--cert-reqs", "required", *TRUST, "--expect", "tls.version>=TLSv1.2")
+        self.client("--host", "localhost", "--port", srv.port, "--certfile", cert("client-chain.pem"), "--keyfile",
+                    cert("client.key"))
+        self.client("--host", "localhost", "--port", srv.port)  # refused by the server: peer_cert_missing
+        srv.wait()
+        events = srv.events()
+        self.assertEqual([e["event"] for e in events][0], "listening")
+        self.assertEqual([e["event"] for e in events][-1], "stopped")
+        for event in events:
+            self.assert_conforms(event, schema)
+        p = subprocess.run([SERVER, "--port", "0", "--json", "--certfile", cert("missing.pem"), "--keyfile",
+                            cert("server.key")], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assert_conforms(json.loads(p.stdout), schema)
+
+    def test_the_checker_finds_a_key_the_schema_does_not_have(self):
+        schema = self.schema("client-report.schema.json")
+        r = self.client("--host", "localhost", "--port", 1)
+        r.report["tls"]["extra"] = 1
+        del r.report["sni"]
+        self.assertEqual(schema_check.problems(r.report, schema),
+                         ["$: missing key 'sni'", "$.tls: key 'extra' is not in the schema"])
 
 
 class ResumptionTests(AppTestCase):
