@@ -338,6 +338,12 @@ std::vector<Feature> wolfssl_features() {
 #endif
         // The ML-KEM hybrid groups (X25519MLKEM768 ...), wolfSSL 5.8 and later.
         {"mlkem", known_groups().front().built},
+    // The signature schemes of a TLS 1.3 handshake can be reported (wolfSSL 5.7 and later).
+#ifdef USSL_HAVE_SIGNATURE_NIDS
+        {"signature_schemes", true},
+#else
+        {"signature_schemes", false},
+#endif
   };
 }
 

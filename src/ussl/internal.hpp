@@ -20,6 +20,12 @@
 
 #include "ussl/socket.hpp"
 
+// wolfSSL_get_peer_signature_nid and friends (5.7 has them; Debian 12's 5.5.4
+// does not): the TLS 1.3 signature schemes need them.
+#if defined(OPENSSL_EXTRA) && defined(LIBWOLFSSL_VERSION_HEX) && LIBWOLFSSL_VERSION_HEX >= 0x05007000
+#define USSL_HAVE_SIGNATURE_NIDS 1
+#endif
+
 namespace ussl {
 
 struct CtxFree {

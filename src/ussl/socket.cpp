@@ -413,6 +413,7 @@ void SslSocket::Impl::force_hello_retry() {
 }
 
 namespace {
+#ifdef USSL_HAVE_SIGNATURE_NIDS
 // True when the certificate's subjectPublicKeyInfo algorithm is RSASSA-PSS
 // (1.2.840.113549.1.1.10), not rsaEncryption: what tells rsa_pss_pss_* from
 // rsa_pss_rsae_* (RFC 8446 4.2.3).
@@ -465,10 +466,11 @@ std::optional<std::uint16_t> scheme_of(int hash_nid, int type_nid, bool pss_key)
   if (type_nid == NID_rsassaPss) return static_cast<std::uint16_t>((pss_key ? 0x0809 : 0x0804) + level);
   return std::nullopt;
 }
+#endif
 }  // namespace
 
 void SslSocket::Impl::record_signature_schemes() {
-#ifdef OPENSSL_EXTRA
+#ifdef USSL_HAVE_SIGNATURE_NIDS
   if (wolfSSL_version(ssl.get()) != TLS1_3_VERSION || wolfSSL_session_reused(ssl.get()) == 1) return;
   int hash = 0;
   int type = 0;
