@@ -250,10 +250,16 @@ def peer_versions(env):
     curl = text(["curl", "--version"])
     openssl35 = text([OPENSSL35, "version"]) if os.access(OPENSSL35, os.X_OK) else "missing"
     curl35 = text([CURL35, "--version"]) if os.access(CURL35, os.X_OK) else "missing"
+    def debian(name):
+        try:
+            with open(os.path.join(os.path.dirname(PEERS_BIN), name, "VERSION")) as f:
+                return f", Debian package {f.read().strip()}"
+        except OSError:
+            return ""
     return {
-        "openssl35": find(r"OpenSSL [0-9][^ ]*", openssl35, "missing (scripts/fetch-peers.sh)"),
+        "openssl35": find(r"OpenSSL [0-9][^ ]*", openssl35, "missing (scripts/fetch-peers.sh)") + debian("openssl"),
         "curl35": find(r"curl [0-9.]+", curl35, "missing (scripts/fetch-peers.sh)") + " (" +
-        find(r"OpenSSL/[0-9.]+", curl35) + ")",
+        find(r"OpenSSL/[0-9.]+", curl35) + debian("curl") + ")",
         "ussl": ussl,
         "openssl": find(r"OpenSSL [0-9][^ ]*", text(["openssl", "version"])),
         "gnutls": find(r"gnutls-cli [0-9.]+", text(["gnutls-cli", "--version"])).replace("gnutls-cli", "GnuTLS"),
