@@ -182,7 +182,10 @@ endif()
 if(USSL_WOLFSSL STREQUAL "system")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(wolfssl REQUIRED IMPORTED_TARGET GLOBAL wolfssl)
-  add_library(ussl::wolfssl ALIAS PkgConfig::wolfssl)
+  # A target of its own (not an alias), so that the installed CMake package
+  # names ussl::wolfssl for both builds (cmake/ussl-config.cmake.in).
+  add_library(ussl::wolfssl INTERFACE IMPORTED GLOBAL)
+  set_target_properties(ussl::wolfssl PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::wolfssl)
   message(STATUS "wolfSSL: system ${wolfssl_VERSION} (${wolfssl_LINK_LIBRARIES})")
   return()
 endif()

@@ -10,5 +10,5 @@ WOLFSSL="${USSL_WOLFSSL:-tuned}"
 # The interop peers newer than Debian 12's (OpenSSL 3.5, curl from trixie): cached after the
 # first run. Without them the build still works; the interop cells that need them fail naming them.
 ./scripts/fetch-peers.sh >/dev/null || echo "build: scripts/fetch-peers.sh failed: no OpenSSL 3.5 peer" >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSSL_WOLFSSL="$WOLFSSL" -DUSSL_BUILD_APPS=ON -DUSSL_BUILD_TESTS=ON >/dev/null
+cmake --preset release -DUSSL_WOLFSSL="$WOLFSSL" >/dev/null
 cmake --build build -j "$(nproc)"
