@@ -307,8 +307,8 @@ class Bench:
 
     # --- the load client ---------------------------------------------------
 
-    def ussl_bench(self, port, args=(), timeout=180):
-        argv = [self.bench_bin, "--host", "127.0.0.1", "--port", str(port), "--groups", "X25519", "--tls-version",
+    def ussl_bench(self, port, args=(), timeout=180, groups="X25519"):
+        argv = [self.bench_bin, "--host", "127.0.0.1", "--port", str(port), "--groups", groups, "--tls-version",
                 "1.3", "--json"] + list(args)
         r = run(argv, timeout=timeout)
         try:
@@ -372,9 +372,73 @@ class Bench:
                 for s in servers:
                     s.stop()
 
-    def measure_cpu(self, srv, args):
+    # ------------------------------------------------------------------------
+    # post-quantum: server CPU per full handshake with X25519MLKEM768, ClientHello size
+
+    def pq_rows(self):
+        """ussl-server (builds with ML-KEM) against OpenSSL 3.5 s_server (scripts/fetch-peers.sh), the load
+        client offering X25519MLKEM768 only; and the ClientHello ussl-client sends with each key-share choice."""
+        a = self.a
+        n = 300 if a.quick else 2000
+        rounds = 1 if a.quick else 3
+        openssl35 = os.path.join(os.environ.get("USSL_CACHE_DIR") or os.path.expanduser("~/.cache/ussl"), "peers",
+                                 "bin", "openssl35")
+        servers = []
+        try:
+            for fl, bindir in self.flavours:
+                v = run([os.path.join(bindir, "ussl-server"), "--version", "--json"], timeout=10)
+                if json.loads(v.stdout.decode() or "{}").get("wolfssl", {}).get("features", {}).get("mlkem"):
+                    servers.append(self.ussl_server(fl, "ecdsa", ["--groups", "X25519MLKEM768"]))
+                else:
+                    self.note(f"ussl [{fl}]: this wolfSSL has no ML-KEM; no X25519MLKEM768 row for it")
+            if os.access(openssl35, os.X_OK):
+                leaf, rest = self.split["ecdsa"]
+                port = free_port()
+                argv = [openssl35, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", leaf, "-cert_chain", rest,
+                        "-key", self.cert["ecdsa"][1], "-quiet", "-no-CAfile", "-no-CApath", "-no-CAstore", "-rev",
+                        "-groups", "X25519MLKEM768"]
+                p = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=open(os.path.join(self.tmp, "s_server35.err"), "w"))
+                if wait_listening(port, p):
+                    servers.append(Server("OpenSSL 3.5 s_server", p, port))
+                else:
+                    stop(p)
+                    self.note("OpenSSL 3.5 s_server did not start")
+            else:
+                self.note(f"{openssl35} is missing (scripts/fetch-peers.sh): no OpenSSL 3.5 figure")
+            pq = ["--key-shares", "X25519MLKEM768"]
+            for srv in servers:
+                self.ussl_bench(srv.port, ["--count", "100", "-c", "4"] + pq, groups="X25519MLKEM768")  # warm-up
+            res = {srv.name: [] for srv in servers}
+            for r in range(rounds):
+                for srv in servers[r % max(1, len(servers)):] + servers[: r % max(1, len(servers))]:
+                    m = self.measure_cpu(srv, ["--count", str(n), "-c", "4"] + pq, groups="X25519MLKEM768")
+                    res[srv.name].append(m)
+                    self.log(f"full_mlkem     {srv.name:24} round {r + 1}: {fmt_us(m.get('cpu_us'))} server CPU/hs, "
+                             f"{m['ok']} ok, {m['failed']} failed")
+            self.R["rows"]["full_mlkem"] = summarize_cpu(res)
+            # ClientHello bytes, as ussl-client reports them.
+            sizes = {}
+            if servers:
+                client = os.path.join(dict(self.flavours)[self.client_flavour], "ussl-client")
+                for label, extra in (("default key shares (X25519MLKEM768 + X25519)", []),
+                                     ("--key-shares X25519MLKEM768", ["--key-shares", "X25519MLKEM768"]),
+                                     ("--key-shares X25519", ["--key-shares", "X25519"])):
+                    r = run([client, "--host", "127.0.0.1", "--port", str(servers[0].port), "--json"] + extra,
+                            timeout=20)
+                    try:
+                        # The first ClientHello (a server accepting only X25519MLKEM768 asks again for it).
+                        sizes[label] = json.loads(r.stdout.decode())["handshake"]["client_hello_bytes"][:1]
+                    except (ValueError, KeyError):
+                        sizes[label] = None
+            self.R["rows"]["client_hello_bytes"] = sizes
+        finally:
+            for srv in servers:
+                srv.stop()
+
+    def measure_cpu(self, srv, args, groups="X25519"):
         c0, s0 = cpu_seconds(srv.pid), sched_seconds(srv.pid)
-        rep = self.ussl_bench(srv.port, args)
+        rep = self.ussl_bench(srv.port, args, groups=groups)
         time.sleep(0.05)  # the server finishes the last close
         c1, s1 = cpu_seconds(srv.pid), sched_seconds(srv.pid)
         conns = rep.get("connections", {})
@@ -1041,6 +1105,18 @@ def build_table(B):
         rows.append(("server CPU per resumed handshake (PSK + X25519, ECDSA cert)", "≤ 0.8× the best peer",
                      f"{me}: {fmt_us(us)}", f"s_server {fmt_us(o)}; gnutls-serv {fmt_us(g)}",
                      f"{ratio_text(rb)} {best[1] or ''}".strip(), verdict_le(rb, 0.8)))
+        # post-quantum (issue 11)
+        us, o = cpu("full_mlkem", me), cpu("full_mlkem", "OpenSSL 3.5 s_server")
+        if us or o:
+            ro = us / o if us and o else None
+            sizes = R.get("client_hello_bytes", {})
+            rows.append(("server CPU per full TLS 1.3 handshake, ECDSA P-256 + X25519MLKEM768",
+                         "≤ 0.6× OpenSSL 3.5 s_server", f"{me}: {fmt_us(us)}", f"OpenSSL 3.5 s_server {fmt_us(o)}",
+                         f"{ratio_text(ro)} openssl 3.5", verdict_le(ro, 0.6)))
+            if sizes:
+                rows.append(("ClientHello size (ussl-client)", "—",
+                             "; ".join(f"{k}: {'+'.join(map(str, v)) if v else '?'} B" for k, v in sizes.items()),
+                             "—", "—", "measured"))
         # 4
         bulk = R.get("bulk", {}).get("servers", {})
         mine = bulk.get(me, [])
@@ -1738,7 +1814,7 @@ def main():
                    "held": 300 if a.quick else a.hold, "one-shot runs": 5 if a.quick else 30},
     }
     B.log(f"flavours: {B.flavours}; load client: {B.bench_bin}; {pinning}; load {loadavg()}")
-    steps = [("handshakes", B.handshake_rows), ("bulk", B.bulk_rows),
+    steps = [("handshakes", B.handshake_rows), ("post-quantum", B.pq_rows), ("bulk", B.bulk_rows),
              ("memory+scale", lambda: B.memory_scale_rows(not a.no_profile and B.perf_ok())),
              ("one-shot", B.oneshot_row), ("profiles", B.profiles)]
     for name, fn in steps:

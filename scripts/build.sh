@@ -7,5 +7,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 WOLFSSL="${USSL_WOLFSSL:-tuned}"
 [ "$WOLFSSL" = tuned ] && ./scripts/fetch-wolfssl-source.sh >/dev/null
+# The interop peers newer than Debian 12's (OpenSSL 3.5, curl from trixie): cached after the
+# first run. Without them the build still works; the interop cells that need them fail naming them.
+./scripts/fetch-peers.sh >/dev/null || echo "build: scripts/fetch-peers.sh failed: no OpenSSL 3.5 peer" >&2
 cmake --preset release -DUSSL_WOLFSSL="$WOLFSSL" >/dev/null
 cmake --build build -j "$(nproc)"

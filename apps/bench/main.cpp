@@ -55,6 +55,7 @@ struct Config {
   bool resume = false;
   std::size_t payload = 0;
   std::optional<std::string> groups;
+  std::optional<std::string> key_shares;
   long hold = 0;  // keep this many connections open after their handshake
   double hold_seconds = 10;
   bool hold_until_eof = false;
@@ -321,7 +322,9 @@ int main(int argc, char** argv) {
   app.add_option("--ciphers", cfg.tls.ciphers,
                  "Allow only these cipher suites, IANA or wolfSSL names (as ussl-client's --ciphers).")
       ->type_name("LIST");
-  app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519:P-256).");
+  app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519MLKEM768,X25519:P-256).");
+  app.add_option("--key-shares", cfg.key_shares,
+                 "Groups with a key share in the first ClientHello (default: X25519MLKEM768 and X25519 where built).");
   app.add_option("--hold", cfg.hold,
                  "Open N connections (at --concurrency), keep each open and idle after its handshake (and "
                  "--payload echo), print a 'holding' JSON line, hold them, then report how many are still open.")
@@ -365,6 +368,7 @@ int main(int argc, char** argv) {
     // The same option building as ussl-client (cipher names, version pin).
     ussl::Options o = ussl::apps::options_from(cfg.tls, /*server=*/false);
     o.groups = cfg.groups;
+    o.key_shares = cfg.key_shares;
     ctx = ussl::Context::create(o);
   } catch (const ussl::Error& e) {
     std::cerr << "ussl-bench: error: " << e.what() << "\n";

@@ -108,6 +108,8 @@ class ClientRun {
   void print_trailer(int outcome);
   std::optional<ErrorInfo> first_error() const;
   Json report_json(int exit_code) const;
+  // Why an --expect path cannot be in any report ("" when every one can).
+  std::string expectation_path_error() const;
   const Conn* first() const { return conns_.empty() ? nullptr : &conns_.front(); }
   bool session_wanted(const Conn& conn) const;
 
@@ -135,6 +137,12 @@ class ClientRun {
 
 int ClientRun::run() {
   expectations_ = parse_expectations(c_.common.expect);
+  // A path no report can have is a usage error like a bad flag: one line, nothing tried.
+  if (const std::string error = expectation_path_error(); !error.empty()) {
+    spdlog::error("{}", describe(ErrorInfo{ErrorKind::usage, error}));
+    if (c_.common.json) print_client_usage_error(error);
+    return kExitUsage;
+  }
   try {
     setup();
   } catch (const Error& e) {
@@ -626,6 +634,7 @@ void ClientRun::print_header(const Conn& conn) {
   }
   if (!conn.socket) return;
   if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
+  print_line("kex", key_exchange_summary(f));
   if (!options_.alpn.empty()) {
     print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
   }
@@ -736,18 +745,30 @@ std::optional<ErrorInfo> ClientRun::first_error() const {
 Json connection_summary(const Conn& conn) {
   const TlsFacts& f = conn.facts;
   auto or_null = [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); };
-  return Json{{"ok", !conn.error.has_value()},
-              {"error", error_json(conn.error)},
-              {"exit_code", conn.exit_code},
-              {"tls", Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}}},
-              {"alpn", or_null(f.alpn)},
-              {"resumed", f.resumed},
-              {"ticket_received", conn.ticket_received},
-              {"bytes", Json{{"sent", f.bytes_sent}, {"received", f.bytes_received}}},
-              {"timing_ms", Json{{"connect", ms_or_null(conn.timing.connect)},
-                                 {"handshake", ms_or_null(conn.timing.handshake)},
-                                 {"total", ms_or_null(conn.timing.total)}}},
-              {"peer_closed", conn.peer_closed}};
+  return Json{
+      {"ok", !conn.error.has_value()},
+      {"error", error_json(conn.error)},
+      {"exit_code", conn.exit_code},
+      {"tls",
+       Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}, {"group", or_null(f.negotiation.group)}}},
+      {"alpn", or_null(f.alpn)},
+      {"resumed", f.resumed},
+      {"ticket_received", conn.ticket_received},
+      {"bytes", Json{{"sent", f.bytes_sent}, {"received", f.bytes_received}}},
+      {"timing_ms", Json{{"connect", ms_or_null(conn.timing.connect)},
+                         {"handshake", ms_or_null(conn.timing.handshake)},
+                         {"total", ms_or_null(conn.timing.total)}}},
+      {"peer_closed", conn.peer_closed},
+      {"hello_retry_request", f.negotiation.hello_retry_request}};
+}
+
+std::string ClientRun::expectation_path_error() const {
+  Json shape = report_json(kExitOk);
+  add_example_connection_fields(shape);
+  Conn example;
+  example.error = ErrorInfo{};
+  shape["connections"] = Json::array({connection_summary(example)});
+  return check_paths(expectations_, shape);
 }
 
 // The late-alert drain of a connection (docs/cli.md, "drain").

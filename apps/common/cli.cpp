@@ -108,11 +108,13 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
   app.add_flag("-q,--quiet", flags.quiet, "Log only errors on stderr.")->excludes("--verbose");
   app.add_flag("--json", flags.json, "Print JSON (schema 1) on stdout instead of the human report.");
   app.add_option("--expect", flags.expect,
-                 server ? "Check FIELD (a dotted path into each handshake event's JSON) equals VALUE (repeatable); "
-                          "the exit status is then 0 if every expectation held for every connection, else 8."
-                        : "Check FIELD (a dotted path into the JSON report, e.g. error.kind) equals VALUE "
-                          "(repeatable); exit 0 if all hold, even for a failed handshake, else 8.")
-      ->type_name("FIELD=VALUE")
+                 server ? "Check FIELD (a dotted path into each handshake event's JSON) against VALUE with OP: = != "
+                          "< <= > >= (numbers, TLS versions) ~ (RE2) in (comma list); repeatable. The exit status "
+                          "is then 0 if every expectation held for every connection, else 8."
+                        : "Check FIELD (a dotted path into the JSON report, e.g. peer_certificate.days_left) against "
+                          "VALUE with OP: = != < <= > >= (numbers, TLS versions) ~ (RE2) in (comma list); "
+                          "repeatable. Exit 0 if all hold, even for a failed handshake, else 8.")
+      ->type_name("'FIELD OP VALUE'")
       ->check(CLI::Validator(check_expectation_spec, ""));
   app.footer(exit_code_footer());
 }
@@ -196,6 +198,21 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                  "Verify certificates as of TIME instead of now: RFC 3339 (2030-01-01T00:00:00Z) or an offset "
                  "from now (+30d, -12h, +90m, +45s, +2w).")
       ->type_name("TIME");
+  app.add_option("--groups", flags.groups,
+                 "Allow only these key-exchange groups, first preferred, comma or colon separated IANA names "
+                 "(X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, X25519, P-256, P-384, P-521, X448, "
+                 "ffdhe2048 ...); an unknown or unavailable name is an error (default: wolfSSL's list).")
+      ->type_name("LIST");
+  if (!server) {
+    app.add_option("--key-shares", flags.key_shares,
+                   "Send key shares for these groups in the first ClientHello (default: X25519MLKEM768 and X25519 "
+                   "where available, so no server needs a HelloRetryRequest; X25519 alone without ML-KEM).")
+        ->type_name("LIST");
+  } else {
+    app.add_flag("--hello-retry", flags.hello_retry,
+                 "Answer every first ClientHello with a HelloRetryRequest, by declining each group the client sent "
+                 "a key share for (for testing clients).");
+  }
   app.add_option("--keylog", flags.keylog,
                  "Append the TLS secrets in NSS key log format to FILE (default: $SSLKEYLOGFILE); fails (exit 2) on a "
                  "wolfSSL built without HAVE_SECRET_CALLBACK.")
@@ -290,6 +307,9 @@ Options options_from(const TlsFlags& flags, bool server) {
     limit_versions_to_suites(options, list);
   }
   if (!flags.alpn.empty()) options.alpn = split_alpn(flags.alpn);
+  if (!flags.groups.empty()) options.groups = flags.groups;
+  if (!flags.key_shares.empty()) options.key_shares = flags.key_shares;
+  options.hello_retry_request = flags.hello_retry;
   if (const auto target = keylog_target(flags.keylog)) options.keylog = keylog_callback(*target);
   options.security_level = flags.security_level;
   options.max_chain_depth = flags.max_chain_depth;

@@ -38,7 +38,10 @@ struct TlsFlags {
   int max_chain_depth = kDefaultMaxChainDepth;
   std::string crl;  // file or directory
   std::string crl_check = "leaf";
-  std::string at;  // RFC 3339 instant or +30d-style offset
+  std::string at;            // RFC 3339 instant or +30d-style offset
+  std::string groups;        // key-exchange groups, IANA names, comma or colon separated
+  std::string key_shares;    // client: groups with a key share in the first ClientHello
+  bool hello_retry = false;  // server: force a HelloRetryRequest
 };
 
 // --at: an RFC 3339 instant ("2030-01-01T00:00:00Z", "...+02:00"; a
@@ -57,7 +60,8 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
 // --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
-// --alpn, --keylog, --security-level, --max-chain-depth, --crl, --crl-check, --at.
+// --alpn, --keylog, --security-level, --max-chain-depth, --crl, --crl-check, --at, --groups; client
+// --key-shares; server --hello-retry.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and

@@ -1,7 +1,9 @@
 #include "common/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 
@@ -24,6 +26,7 @@ TlsFacts facts_of(const SslSocket& socket) {
   facts.chain = socket.peer_chain();
   facts.bytes_sent = socket.bytes_written();
   facts.bytes_received = socket.bytes_read();
+  facts.negotiation = socket.negotiation();
   return facts;
 }
 
@@ -70,7 +73,11 @@ Json peer_certificate_json(const std::vector<CertificateInfo>& chain) {
   if (chain.empty()) return nullptr;
   Json j = certificate_json(chain.front(), false);
   j.erase("pem");
+  j.erase("days_left");
+  j.erase("lifetime_days");
   j["chain_length"] = chain.size();
+  j["days_left"] = days_left(chain.front(), report_now());
+  j["lifetime_days"] = lifetime_days(chain.front());
   return j;
 }
 
@@ -105,14 +112,44 @@ Json certificate_json(const CertificateInfo& cert, bool with_pem) {
                   {"curve", cert.key_curve.empty() ? Json(nullptr) : Json(cert.key_curve)}};
   j["signature_algorithm"] = cert.signature_algorithm.empty() ? Json(nullptr) : Json(cert.signature_algorithm);
   j["pem"] = with_pem ? Json(cert.pem()) : Json(nullptr);
+  j["days_left"] = days_left(cert, report_now());
+  j["lifetime_days"] = lifetime_days(cert);
   return j;
+}
+
+double report_now() { return static_cast<double>(std::time(nullptr)); }
+
+namespace {
+constexpr double kSecondsPerDay = 86400.0;
+// Days to 1e-5 (under a second): enough for "21 more days", stable to print.
+double round_days(double days) { return std::round(days * 1e5) / 1e5; }
+}  // namespace
+
+double days_left(const CertificateInfo& cert, double now) {
+  return round_days((static_cast<double>(cert.not_after_epoch) - now) / kSecondsPerDay);
+}
+
+double lifetime_days(const CertificateInfo& cert) {
+  return round_days(static_cast<double>(cert.not_after_epoch - cert.not_before_epoch) / kSecondsPerDay);
+}
+
+Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now) {
+  if (chain.empty()) return nullptr;
+  std::int64_t soonest = chain.front().not_after_epoch;
+  for (const auto& cert : chain) soonest = std::min(soonest, cert.not_after_epoch);
+  return round_days((static_cast<double>(soonest) - now) / kSecondsPerDay);
 }
 
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem) {
   out["ok"] = !error.has_value();
   out["error"] = error_json(error);
-  out["tls"] = Json{{"version", or_null(facts.version)}, {"cipher", or_null(facts.cipher)}};
+  const Negotiation& n = facts.negotiation;
+  out["tls"] = Json{{"version", or_null(facts.version)},
+                    {"cipher", or_null(facts.cipher)},
+                    {"group", or_null(n.group)},
+                    {"signature_scheme", or_null(n.signature_scheme)},
+                    {"own_signature_scheme", or_null(n.own_signature_scheme)}};
   out["sni"] = or_null(facts.sni);
   out["verify"] = verify_json(facts.verify);
   out["peer_certificate"] = peer_certificate_json(facts.chain);
@@ -124,13 +161,63 @@ void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional
                           {"deferred", hs.deferred},
                           {"nonblocking", facts.nonblocking},
                           {"trigger", hs.trigger.empty() ? Json(nullptr) : Json(hs.trigger)},
-                          {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}}};
+                          {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}},
+                          {"hello_retry_request", n.hello_retry_request},
+                          {"key_shares_offered", n.key_shares_offered},
+                          {"client_hello_bytes", n.client_hello_bytes}};
   out["bytes"] = Json{{"sent", facts.bytes_sent}, {"received", facts.bytes_received}};
   out["timing_ms"] = Json{{"connect", ms_or_null(timing.connect)},
                           {"handshake", ms_or_null(timing.handshake)},
                           {"total", ms_or_null(timing.total)}};
   out["alpn"] = or_null(facts.alpn);
   out["resumed"] = facts.resumed;
+  out["chain_min_days_left"] = chain_min_days_left(facts.chain, report_now());
+}
+
+void add_example_connection_fields(Json& out) {
+  TlsFacts facts;
+  facts.chain.emplace_back();
+  facts.negotiation.key_shares_offered.emplace_back();
+  facts.negotiation.client_hello_bytes.push_back(0);
+  add_connection_fields(out, facts, ErrorInfo{}, Timing{}, false);
+}
+
+Json client_hello_json(const std::optional<ClientHello>& hello) {
+  if (!hello) return nullptr;
+  const auto names = [](const std::vector<std::uint16_t>& ids, std::string (*name)(std::uint16_t)) {
+    Json out = Json::array();
+    for (const auto id : ids) out.push_back(name(id));
+    return out;
+  };
+  const auto cipher = [](std::uint16_t id) { return cipher_suite_name(id); };
+  Json ciphers = Json::array();
+  for (const auto id : hello->cipher_suites) ciphers.push_back(cipher(id));
+  Json j;
+  j["versions"] = names(hello->versions, version_name);
+  j["cipher_suites"] = ciphers;
+  j["groups"] = names(hello->groups, group_name);
+  j["key_shares"] = names(hello->key_shares, group_name);
+  j["signature_schemes"] = names(hello->signature_schemes, signature_scheme_name);
+  j["alpn"] = hello->alpn;
+  j["sni"] = hello->sni ? Json(*hello->sni) : Json(nullptr);
+  j["extensions"] = names(hello->extensions, extension_name);
+  j["ja4"] = ja4(*hello);
+  j["bytes"] = hello->size;
+  return j;
+}
+
+std::string key_exchange_summary(const TlsFacts& facts) {
+  const Negotiation& n = facts.negotiation;
+  std::string text = n.group.value_or("no group");
+  text += n.hello_retry_request ? ", after a HelloRetryRequest" : ", no HelloRetryRequest";
+  if (!n.key_shares_offered.empty()) text += " (key shares offered: " + join(n.key_shares_offered, ", ") + ")";
+  if (!n.client_hello_bytes.empty()) {
+    std::vector<std::string> sizes;
+    for (const auto b : n.client_hello_bytes) sizes.push_back(std::to_string(b));
+    text += "; ClientHello " + join(sizes, " + ") + " bytes";
+  }
+  if (n.signature_scheme) text += "; peer signed with " + *n.signature_scheme;
+  return text;
 }
 
 std::string json_line(const Json& j) {

@@ -39,6 +39,7 @@ struct TlsFacts {
   std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
+  Negotiation negotiation;  // group, signature schemes, HelloRetryRequest, ClientHellos
 };
 TlsFacts facts_of(const SslSocket& socket);
 
@@ -54,11 +55,34 @@ std::optional<std::string> verify_result_name(const VerifyResult& verify);
 Json error_json(const std::optional<ErrorInfo>& error);
 // Milliseconds rounded to the microsecond (enough for loopback), or null.
 Json ms_or_null(const std::optional<double>& ms);
+// subject, issuer, san, not_before, not_after, sha256, serial, pem (or null),
+// days_left, lifetime_days.
 Json certificate_json(const CertificateInfo& cert, bool with_pem);
+// The instant the report is about, in seconds since the epoch: now.
+double report_now();
+// Days from now (seconds since the epoch) to notAfter, fractional (to 1e-5
+// day), negative once expired; RFC 5280 4.1.2.5: the certificate is valid
+// through notAfter.
+double days_left(const CertificateInfo& cert, double now);
+// notAfter - notBefore in days, fractional.
+double lifetime_days(const CertificateInfo& cert);
+// The smallest days_left over the chain the peer sent (the verified path is
+// not known here; every certificate sent is counted); null without a chain.
+Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
-// peer_chain, handshake, bytes, timing_ms, alpn, resumed. Absent values are null.
+// peer_chain, handshake, bytes, timing_ms, alpn, resumed, chain_min_days_left.
+// Absent values are null.
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
+// The server's client_hello object: versions, cipher_suites, groups,
+// key_shares, signature_schemes (IANA names, GREASE as "GREASE"), alpn, sni,
+// extensions (names, in the order sent), ja4, bytes; null without one.
+Json client_hello_json(const std::optional<ClientHello>& hello);
+// "kex          X25519MLKEM768, no HelloRetryRequest (key shares offered: ...)": the human key-exchange line.
+std::string key_exchange_summary(const TlsFacts& facts);
+// The same keys with every object filled and one element in every array: the
+// shape --expect paths are checked against before a connection is made.
+void add_example_connection_fields(Json& out);
 // One line of JSON, written and flushed at once.
 // One JSON document as a line (with '\n'); invalid UTF-8 is replaced.
 std::string json_line(const Json& j);

@@ -270,6 +270,17 @@ char g_wake_tag;
 Server::~Server() { g_wake_fd = -1; }
 
 void Server::start() {
+  // An --expect path no handshake event can have is a usage error, before listening.
+  Json shape{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", 1}};
+  add_example_connection_fields(shape);
+  shape.update(Json{{"exit_code", 0},
+                    {"peer", Json{{"address", ""}, {"port", 0}}},
+                    {"client_hello", client_hello_json(ClientHello{})},
+                    {"expectations", Json::array()}});
+  for (const char* list :
+       {"versions", "cipher_suites", "groups", "key_shares", "signature_schemes", "alpn", "extensions"})
+    shape["client_hello"][list] = Json::array({""});
+  if (const std::string error = check_paths(expectations_, shape); !error.empty()) throw Error(ErrorKind::usage, error);
   Options options = options_from(c_.tls, /*server=*/true);
   for (const auto& spec : c_.sni) options.sni_certificates.push_back(parse_sni(spec));
   context_ = Context::create(options);
@@ -994,6 +1005,7 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
   add_connection_fields(j, f, error, timing, false);
   j["exit_code"] = code;
   j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
+  j["client_hello"] = client_hello_json(f.negotiation.client_hello);
   std::vector<ExpectationResult> results;
   const auto& expectations = server_.expectations();
   if (!expectations.empty()) {
@@ -1019,6 +1031,8 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
     text += ", sni " + f.sni.value_or("none");
     if (!c_.tls.alpn.empty()) text += ", alpn " + f.alpn.value_or("none");
     text += f.resumed ? ", resumed" : ", new session";
+    text += ", " + f.negotiation.group.value_or("no group");
+    if (f.negotiation.hello_retry_request) text += " after HelloRetryRequest";
     text += ", trigger " + f.handshake.trigger + ", " + format_ms(conn.handshake_ms.value_or(0));
     text += ", would-block steps: read " + std::to_string(f.handshake.want_read) + ", write " +
             std::to_string(f.handshake.want_write);
@@ -1031,6 +1045,13 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
     human(conn, "client certificate: none");
   }
   human(conn, "verify: " + verify_summary(f.verify, true));
+  if (const auto& hello = f.negotiation.client_hello) {
+    std::vector<std::string> shares;
+    for (const auto g : hello->key_shares) shares.push_back(group_name(g));
+    human(conn, "client hello: " + std::to_string(hello->size) + " bytes, sni " + hello->sni.value_or("none") +
+                    ", key shares " + (shares.empty() ? std::string("none") : join(shares, ",")) + ", ja4 " +
+                    ja4(*hello));
+  }
   for (const auto& r : results) human(conn, "expect " + describe(r));
 }
 

@@ -182,6 +182,30 @@ void load_ca_certs(Context::Impl& impl, const std::string& path) {
 
 int proto_version(TlsVersion v) { return v == TlsVersion::tls1_2 ? 0x0303 : 0x0304; }
 
+// The client's first key shares: as asked (each within groups), else
+// X25519MLKEM768 and x25519 where built and allowed, else the first group.
+std::vector<std::uint16_t> choose_key_shares(const Options& options, const std::vector<std::uint16_t>& groups) {
+  if (options.max_version == TlsVersion::tls1_2) return {};
+  const auto allowed = [&](std::uint16_t id) {
+    return groups.empty() || std::find(groups.begin(), groups.end(), id) != groups.end();
+  };
+  if (options.key_shares) {
+    auto shares = parse_groups(*options.key_shares, "key_shares");
+    for (const auto id : shares) {
+      if (!allowed(id))
+        throw Error(ErrorKind::usage, "key_shares: group '" + group_name(id) + "' is not in groups '" +
+                                          options.groups.value_or("") + "'");
+    }
+    return shares;
+  }
+  std::vector<std::uint16_t> shares;
+  for (const auto& g : known_groups()) {
+    if ((g.name == "X25519MLKEM768" || g.name == "x25519") && g.built && allowed(g.id)) shares.push_back(g.id);
+  }
+  if (shares.empty() && !groups.empty()) shares.push_back(groups.front());
+  return shares;
+}
+
 }  // namespace
 
 std::string wolfssl_error_text(int code) {
@@ -265,6 +289,14 @@ std::vector<Feature> wolfssl_features() {
 #else
         {"sp_asm", false},
 #endif
+        // The ML-KEM hybrid groups (X25519MLKEM768 ...), wolfSSL 5.8 and later.
+        {"mlkem", known_groups().front().built},
+    // The signature schemes of a TLS 1.3 handshake can be reported (wolfSSL 5.7 and later).
+#ifdef USSL_HAVE_SIGNATURE_NIDS
+        {"signature_schemes", true},
+#else
+        {"signature_schemes", false},
+#endif
   };
 }
 
@@ -308,31 +340,12 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
 
   if (options.groups) {
-    // wolfSSL_CTX_set1_groups_list knows few spellings; map names ourselves.
-    static const std::pair<std::string_view, int> kGroups[] = {
-        {"x25519", WOLFSSL_ECC_X25519},       {"x448", WOLFSSL_ECC_X448},
-        {"p-256", WOLFSSL_ECC_SECP256R1},     {"prime256v1", WOLFSSL_ECC_SECP256R1},
-        {"secp256r1", WOLFSSL_ECC_SECP256R1}, {"p-384", WOLFSSL_ECC_SECP384R1},
-        {"secp384r1", WOLFSSL_ECC_SECP384R1}, {"p-521", WOLFSSL_ECC_SECP521R1},
-        {"secp521r1", WOLFSSL_ECC_SECP521R1}, {"ffdhe2048", WOLFSSL_FFDHE_2048},
-        {"ffdhe3072", WOLFSSL_FFDHE_3072},
-    };
-    std::vector<int> ids;
-    std::string name;
-    std::istringstream in(*options.groups);
-    while (std::getline(in, name, ':')) {
-      std::string lower;
-      for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      const auto* found =
-          std::find_if(std::begin(kGroups), std::end(kGroups), [&](const auto& g) { return g.first == lower; });
-      if (found == std::end(kGroups))
-        throw Error(ErrorKind::usage, "unknown key-exchange group '" + name +
-                                          "' (known: X25519, X448, P-256, P-384, P-521, ffdhe2048, ffdhe3072)");
-      ids.push_back(found->second);
-    }
-    if (ids.empty() || wolfSSL_CTX_set_groups(ctx, ids.data(), static_cast<int>(ids.size())) != WOLFSSL_SUCCESS)
+    impl->groups = parse_groups(*options.groups, "groups");
+    std::vector<int> ids(impl->groups.begin(), impl->groups.end());
+    if (wolfSSL_CTX_set_groups(ctx, ids.data(), static_cast<int>(ids.size())) != WOLFSSL_SUCCESS)
       throw Error(ErrorKind::usage, "this wolfSSL cannot use the key-exchange groups '" + *options.groups + "'");
   }
+  if (!server) impl->key_shares = choose_key_shares(options, impl->groups);
   for (const auto& proto : options.alpn) {
     if (proto.empty() || proto.size() > 255 || proto.find(',') != std::string::npos)
       throw Error(ErrorKind::usage, "invalid ALPN protocol name '" + proto + "' (1-255 bytes, no commas)");
@@ -346,7 +359,21 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
                                       ") is not: build with the tuned wolfSSL (docs/wolfssl-build.md)");
 #endif
   }
-  if (options.certfile) use_key_pair(ctx, load_key_pair(*options.certfile, *options.keyfile));
+  // Whether a certificate's key is RSASSA-PSS, for reporting our own
+  // signature scheme (socket.cpp) without decoding it per connection.
+  const auto key_is_pss = [](const std::string& cert) {
+    try {
+      const auto certs = read_certificates(cert, "certfile");
+      return !certs.empty() && has_pss_key(certs.front());
+    } catch (const Error&) {
+      return false;
+    }
+  };
+  if (options.certfile) {
+    const KeyPair p = load_key_pair(*options.certfile, *options.keyfile);
+    use_key_pair(ctx, p);
+    impl->own_key_pss = key_is_pss(p.cert);
+  }
   // wolfSSL (5.7) refuses to create a server session from a context without
   // a certificate; with only SNI certificates, the first one is the context's
   // own. The servername and cert-setup callbacks still refuse clients that
@@ -360,7 +387,7 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     // Compared with the SNI clients send: no trailing dot, A-labels.
     const std::string name = normalize_server_name(sni.name);
     const KeyPair p = load_key_pair(sni.certfile, sni.keyfile);
-    impl->sni.push_back({name, {p.cert, p.cert_format, p.key, p.key_format}});
+    impl->sni.push_back({name, {p.cert, p.cert_format, p.key, p.key_format}, key_is_pss(p.cert)});
   }
   if (options.security_level < 0 || options.security_level > 3)
     throw Error(ErrorKind::usage, "security level " + std::to_string(options.security_level) + " is not 0-3");

@@ -10,13 +10,22 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/openssl/evp.h>
+#include <wolfssl/openssl/ec.h>
 // clang-format on
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "ussl/socket.hpp"
+
+// wolfSSL_get_peer_signature_nid and friends (5.7 has them; Debian 12's 5.5.4
+// does not): the TLS 1.3 signature schemes need them.
+#if defined(OPENSSL_EXTRA) && defined(LIBWOLFSSL_VERSION_HEX) && LIBWOLFSSL_VERSION_HEX >= 0x05007000
+#define USSL_HAVE_SIGNATURE_NIDS 1
+#endif
 
 namespace ussl {
 
@@ -30,6 +39,12 @@ using CtxPtr = std::unique_ptr<WOLFSSL_CTX, CtxFree>;
 using SslPtr = std::unique_ptr<WOLFSSL, SslFree>;
 
 std::string wolfssl_error_text(int code);
+
+// True when the DER certificate's subjectPublicKeyInfo algorithm is
+// RSASSA-PSS (1.2.840.113549.1.1.10), not rsaEncryption: what tells
+// rsa_pss_pss_* from rsa_pss_rsae_* (RFC 8446 4.2.3). False for anything
+// that does not parse.
+bool has_pss_key(std::span<const std::uint8_t> der);
 
 // Callbacks registered on the WOLFSSL_CTX (defined in socket.cpp).
 int verify_callback(int preverify, WOLFSSL_X509_STORE_CTX* store);
@@ -49,13 +64,17 @@ struct Context::Impl {
       std::string key;
       int key_format;
     } pair;
+    bool key_pss = false;  // the certificate's key is RSASSA-PSS (rsa_pss_pss_* schemes)
   };
   Options options;
   CtxPtr ctx;
   std::vector<SniEntry> sni;
+  bool own_key_pss = false;                   // the default certificate's key is RSASSA-PSS
   std::shared_ptr<const TrustStore> anchors;  // from ca_certs (empty store without)
   std::shared_ptr<const CrlSet> crls;         // from crl, or null
   std::vector<std::string> warnings;
+  std::vector<std::uint16_t> groups;      // parsed Options::groups (empty: wolfSSL's default)
+  std::vector<std::uint16_t> key_shares;  // client: the key shares of the first ClientHello
 };
 
 }  // namespace ussl

@@ -44,9 +44,22 @@ struct Options {
   std::optional<TlsVersion> max_version;         // default TLS 1.3
   std::vector<SniCertificate> sni_certificates;  // server only
   std::optional<std::string> ciphers;            // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
-  // Key-exchange groups in preference order, OpenSSL spelling ("X25519:P-256");
-  // a client sends its key share for the first.
+  // Key-exchange groups in preference order, comma- or colon-separated IANA
+  // names ("X25519MLKEM768,x25519,secp256r1"; also "X25519", "P-256" ...).
+  // An unknown name, or one this wolfSSL cannot use, is a usage error naming
+  // it (Context::create). Default: wolfSSL's own list.
   std::optional<std::string> groups;
+  // Client: the groups that get a key share in the first ClientHello, in the
+  // same syntax; each must be in groups when groups is given. Default:
+  // X25519MLKEM768 and x25519 where built (and in groups), else the first
+  // group (RFC 8446 4.2.8: a server then answers with no HelloRetryRequest
+  // whether it speaks ML-KEM or not). Ignored when TLS 1.3 is not allowed.
+  std::optional<std::string> key_shares;
+  // Server: answer the first ClientHello of every handshake with a
+  // HelloRetryRequest (for testing clients), by declining every group the
+  // client sent a key share for (RFC 8446 4.1.4). No HelloRetryRequest is
+  // possible when the client sent key shares for all the groups both support.
+  bool hello_retry_request = false;
   // ALPN protocols in preference order. A client offers them and accepts a
   // server that picks none; a server picks from them and refuses a client
   // that offers only others (no_application_protocol).

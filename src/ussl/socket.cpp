@@ -12,6 +12,7 @@
 
 #include "internal.hpp"
 #include "ussl/names.hpp"
+#include "wire.hpp"
 
 namespace ussl {
 
@@ -58,7 +59,16 @@ struct SslSocket::Impl {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::optional<std::chrono::steady_clock::time_point> first_sent;  // client: ClientHello handed to the transport
-  std::string resumed_ticket;  // client: the ticket this connection resumed with (a new one replaces it)
+  std::string resumed_ticket;             // client: the ticket this connection resumed with (a new one replaces it)
+  HandshakeTap tap;                       // the plaintext handshake messages, both ways
+  bool own_key_pss = false;               // our certificate's key is RSASSA-PSS (the one in use)
+  bool hrr_forced = false;                // server: the groups were narrowed for a HelloRetryRequest
+  std::optional<std::uint16_t> peer_sig;  // TLS 1.3: signature schemes, at the end of the handshake
+  std::optional<std::uint16_t> own_sig;
+
+  void tap_bytes(bool received, std::span<const std::uint8_t> bytes);
+  void force_hello_retry();
+  void record_signature_schemes();
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
@@ -110,6 +120,8 @@ int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   if (s.first_sent && !s.hs.round_trip && r.status == IoResult::Status::ok && r.n > 0)
     s.hs.round_trip =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *s.first_sent);
+  if (r.status == IoResult::Status::ok && !s.hs.done)
+    s.tap_bytes(true, {reinterpret_cast<const std::uint8_t*>(buf), r.n});
   return io_result_to_cbio(s, r, true);
 }
 
@@ -122,6 +134,8 @@ int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   const auto now = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const IoResult r = s.transport->send({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(sz)});
   if (first && r.status == IoResult::Status::ok && r.n > 0) s.first_sent = now;
+  if (r.status == IoResult::Status::ok && !s.hs.done)
+    s.tap_bytes(false, {reinterpret_cast<const std::uint8_t*>(buf), r.n});
   return io_result_to_cbio(s, r, false);
 }
 
@@ -256,6 +270,7 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
       return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
     }
     s->sni_certificate = true;
+    s->own_key_pss = entry.key_pss;
     return 0;
   }
   if (!impl.options.certfile) {
@@ -419,6 +434,114 @@ void SslSocket::Impl::complete_handshake_blocking(const char* trigger) {
   while (!advance_handshake(trigger)) wait_for(want);
 }
 
+void SslSocket::Impl::tap_bytes(bool received, std::span<const std::uint8_t> bytes) {
+  if (tap.done()) return;
+  const bool from_client = received == server;
+  tap.feed(from_client ? HandshakeTap::Dir::client_to_server : HandshakeTap::Dir::server_to_client, bytes);
+  if (server && received && ctx->options.hello_retry_request && !hrr_forced && tap.client_hellos().size() == 1)
+    force_hello_retry();
+}
+
+// The first ClientHello is complete and wolfSSL has not parsed it yet: offer
+// only groups the client supports but sent no key share for, so the server
+// must ask again (RFC 8446 4.1.4).
+void SslSocket::Impl::force_hello_retry() {
+  hrr_forced = true;
+  const ClientHello& hello = tap.client_hellos().front();
+  std::vector<std::uint16_t> ours = ctx->groups;
+  if (ours.empty()) {
+    for (const auto& g : known_groups()) {
+      if (g.built) ours.push_back(g.id);
+    }
+  }
+  std::vector<int> narrowed;
+  for (const auto id : ours) {
+    const bool supported = std::find(hello.groups.begin(), hello.groups.end(), id) != hello.groups.end();
+    const bool shared = std::find(hello.key_shares.begin(), hello.key_shares.end(), id) != hello.key_shares.end();
+    if (supported && !shared) narrowed.push_back(id);
+  }
+  if (narrowed.empty()) return;  // every common group has a key share: no HelloRetryRequest is possible
+  wolfSSL_set_groups(ssl.get(), narrowed.data(), static_cast<int>(narrowed.size()));
+}
+
+// True when the certificate's subjectPublicKeyInfo algorithm is RSASSA-PSS
+// (1.2.840.113549.1.1.10), not rsaEncryption: what tells rsa_pss_pss_* from
+// rsa_pss_rsae_* (RFC 8446 4.2.3).
+bool has_pss_key(std::span<const std::uint8_t> der) {
+  // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version?, serial,
+  // signature, issuer, validity, subject, subjectPublicKeyInfo SEQUENCE {
+  // algorithm SEQUENCE { OID ... } ... } ... } ... }
+  std::size_t pos = 0;
+  const auto header = [&](std::size_t& len) -> bool {
+    if (pos + 2 > der.size()) return false;
+    ++pos;  // tag
+    std::size_t n = der[pos++];
+    if (n & 0x80) {
+      const std::size_t bytes = n & 0x7f;
+      if (bytes == 0 || bytes > 3 || pos + bytes > der.size()) return false;
+      n = 0;
+      for (std::size_t i = 0; i < bytes; ++i) n = (n << 8) | der[pos++];
+    }
+    len = n;
+    return pos + len <= der.size();
+  };
+  std::size_t len = 0;
+  if (!header(len) || !header(len)) return false;  // Certificate, tbsCertificate
+  if (pos < der.size() && der[pos] == 0xa0) {
+    if (!header(len)) return false;
+    pos += len;
+  }
+  for (int i = 0; i < 5; ++i) {  // serial, signature, issuer, validity, subject
+    if (!header(len)) return false;
+    pos += len;
+  }
+  if (!header(len) || !header(len) || !header(len)) return false;  // spki, algorithm, OID
+  static constexpr std::uint8_t kPss[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a};
+  return len == sizeof kPss && std::equal(kPss, kPss + sizeof kPss, der.begin() + static_cast<std::ptrdiff_t>(pos));
+}
+
+namespace {
+#ifdef USSL_HAVE_SIGNATURE_NIDS
+// The SignatureScheme of a TLS 1.3 signature from wolfSSL's (hash, key type) NIDs.
+std::optional<std::uint16_t> scheme_of(int hash_nid, int type_nid, bool pss_key) {
+  // wolfSSL's NID values (not always OpenSSL's).
+  const int level = hash_nid == NID_sha256 ? 0 : hash_nid == NID_sha384 ? 1 : hash_nid == NID_sha512 ? 2 : -1;
+#ifdef HAVE_ED25519
+  if (type_nid == NID_ED25519) return 0x0807;
+#endif
+#ifdef HAVE_ED448
+  if (type_nid == NID_ED448) return 0x0808;
+#endif
+  if (level < 0) return std::nullopt;
+  if (type_nid == NID_X9_62_id_ecPublicKey) return static_cast<std::uint16_t>(0x0403 + 0x100 * level);
+  if (type_nid == NID_rsaEncryption) return static_cast<std::uint16_t>(0x0401 + 0x100 * level);
+  if (type_nid == NID_rsassaPss) return static_cast<std::uint16_t>((pss_key ? 0x0809 : 0x0804) + level);
+  return std::nullopt;
+}
+#endif
+}  // namespace
+
+void SslSocket::Impl::record_signature_schemes() {
+#ifdef USSL_HAVE_SIGNATURE_NIDS
+  if (wolfSSL_version(ssl.get()) != TLS1_3_VERSION || wolfSSL_session_reused(ssl.get()) == 1) return;
+  int hash = 0;
+  int type = 0;
+  if (wolfSSL_get_peer_signature_nid(ssl.get(), &hash) == WOLFSSL_SUCCESS &&
+      wolfSSL_get_peer_signature_type_nid(ssl.get(), &type) == WOLFSSL_SUCCESS && !raw_chain.empty())
+    peer_sig = scheme_of(hash, type, has_pss_key(raw_chain.front()));
+  // A client signs only when the server asked for its certificate, which
+  // wolfSSL does not tell: a client with a certificate reports the scheme
+  // wolfSSL chose for it. Whether our key is RSASSA-PSS was decided when the
+  // context loaded the certificate (wolfSSL_get_certificate would decode an
+  // X509 and keep it for the connection's life: ~28 KiB per idle server
+  // connection, faults.IdleMemoryTests).
+  const bool have_own = sni_certificate || ctx->options.certfile;
+  if (have_own && wolfSSL_get_signature_nid(ssl.get(), &hash) == WOLFSSL_SUCCESS &&
+      wolfSSL_get_signature_type_nid(ssl.get(), &type) == WOLFSSL_SUCCESS)
+    own_sig = scheme_of(hash, type, own_key_pss);
+#endif
+}
+
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
 #ifdef SESSION_CERTS
@@ -443,6 +566,7 @@ void SslSocket::Impl::handshake_finished() {
   }
   if (!server && wolfSSL_version(ssl.get()) == TLS1_3_VERSION && wolfSSL_session_reused(ssl.get()) == 1)
     resumed_ticket = current_ticket(ssl.get());
+  record_signature_schemes();
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -493,6 +617,7 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   impl->ctx = impl_.get();
   impl->transport = std::move(transport);
   impl->server = impl_->options.server_side;
+  impl->own_key_pss = impl_->own_key_pss;
   impl->verify.mode = impl_->options.cert_reqs;
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
   impl->hs.deferred = !args.do_handshake;
@@ -546,6 +671,14 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
         if (wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
           throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
         impl->session_offered = true;
+      }
+    }
+    // A resumption offers the key share of the session's group itself (a
+    // second entry for that group would be illegal_parameter, RFC 8446 4.2.8).
+    if (!impl->session_offered) {
+      for (const auto group : impl_->key_shares) {
+        if (wolfSSL_UseKeyShare(ssl, group) != WOLFSSL_SUCCESS)
+          throw Error(ErrorKind::usage, "this wolfSSL cannot send a key share for '" + group_name(group) + "'");
       }
     }
   }
@@ -853,6 +986,30 @@ const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
     }
   }
   return s.chain;
+}
+
+Negotiation SslSocket::negotiation() const {
+  const Impl& s = *impl_;
+  Negotiation n;
+  const HandshakeTap& tap = s.tap;
+  if (tap.group()) n.group = group_name(*tap.group());
+  n.hello_retry_request = tap.hello_retry_request();
+  const auto& hellos = tap.client_hellos();
+  if (!hellos.empty()) {
+    for (const auto g : hellos.front().key_shares) n.key_shares_offered.push_back(group_name(g));
+    if (s.server) n.client_hello = hellos.front();
+  }
+  n.client_hello_bytes = tap.client_hello_record_bytes();
+  // TLS 1.2: the schemes on the wire; TLS 1.3: recorded at the handshake's end.
+  const auto server_sig = tap.server_signature_scheme();
+  const auto client_sig = tap.client_signature_scheme();
+  auto peer = s.server ? client_sig : server_sig;
+  auto own = s.server ? server_sig : client_sig;
+  if (s.peer_sig) peer = s.peer_sig;
+  if (s.own_sig) own = s.own_sig;
+  if (peer) n.signature_scheme = signature_scheme_name(*peer);
+  if (own) n.own_signature_scheme = signature_scheme_name(*own);
+  return n;
 }
 
 const VerifyResult& SslSocket::verify_result() const noexcept { return impl_->verify; }

@@ -14,6 +14,7 @@
 
 #include "ussl/certificate.hpp"
 #include "ussl/error.hpp"
+#include "ussl/hello.hpp"
 #include "ussl/options.hpp"
 #include "ussl/transport.hpp"
 
@@ -69,6 +70,35 @@ struct HandshakeInfo {
   // from it (so it includes the server's time to answer). Empty until both
   // happened.
   std::optional<std::chrono::microseconds> round_trip;
+};
+
+// What the key exchange and the signatures of one handshake used, read from
+// the handshake messages themselves. Names are IANA's (hello.hpp). Survives
+// a failed handshake: what was seen before the failure is kept.
+struct Negotiation {
+  // The key-exchange group: the ServerHello's key_share (TLS 1.3) or the
+  // ServerKeyExchange's named curve (TLS 1.2 ECDHE): "X25519MLKEM768",
+  // "x25519", "secp256r1". nullopt when none was used (a TLS 1.2 resumption,
+  // a TLS 1.3 psk_ke resumption) or the handshake did not get that far.
+  std::optional<std::string> group;
+  // The SignatureScheme the peer signed its handshake with
+  // ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"): TLS 1.2 from the
+  // ServerKeyExchange or CertificateVerify on the wire; TLS 1.3 (where the
+  // CertificateVerify is encrypted) from wolfSSL's hash and key type, with
+  // rsa_pss_rsae_* vs rsa_pss_pss_* decided by the certificate's key
+  // (rsaEncryption vs RSASSA-PSS, RFC 8446 4.2.3). nullopt when the peer
+  // signed nothing (resumption; a client without a certificate).
+  std::optional<std::string> signature_scheme;
+  std::optional<std::string> own_signature_scheme;  // the same for what we signed
+  bool hello_retry_request = false;                 // the server sent a HelloRetryRequest
+  // The groups of the key_share entries of the first ClientHello (sent by a
+  // client, received by a server), in order.
+  std::vector<std::string> key_shares_offered;
+  // The TLS record bytes (5-byte headers included) of each ClientHello, in
+  // order: two after a HelloRetryRequest.
+  std::vector<std::size_t> client_hello_bytes;
+  // Server: the first ClientHello as the client sent it.
+  std::optional<ClientHello> client_hello;
 };
 
 // Per-connection arguments of Context::wrap.
@@ -188,6 +218,9 @@ class SslSocket {
   std::optional<std::string> session() const;
   bool session_ticket_received() const noexcept;                    // client: a ticket arrived
   const std::vector<CertificateInfo>& peer_chain() const noexcept;  // leaf first
+  // Group, signature schemes, HelloRetryRequest, key shares and ClientHellos
+  // of this connection's handshake, as far as it got.
+  Negotiation negotiation() const;
   const VerifyResult& verify_result() const noexcept;
   // The sticky error, if a fatal one happened.
   const std::optional<Error>& error() const noexcept;

@@ -9,6 +9,7 @@ in cleanup; every loop is bounded.
 
 import argparse
 import base64
+import calendar
 import json
 import os
 import queue
@@ -23,6 +24,10 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import schema_check  # noqa: E402
+
 CLIENT = os.environ.get("USSL_CLIENT", "")
 SERVER = os.environ.get("USSL_SERVER", "")
 CERTS = os.environ.get("USSL_CERTS", "")
@@ -33,22 +38,25 @@ START_TIMEOUT = 10  # seconds for a server to announce its port
 # Keys of the client's JSON object and of the server's handshake events (schema 1).
 CONNECTION_KEYS = [
     "ok", "error", "tls", "sni", "verify", "peer_certificate", "peer_chain", "handshake", "bytes", "timing_ms",
-    "alpn", "resumed"
+    "alpn", "resumed", "chain_min_days_left"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
     "exit_code", "target", "peer_closed", "connections", "session", "drain", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
-    "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
+    "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed",
+    "hello_retry_request"
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
 VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok",
                "cn_fallback", "problems", "path", "wolfssl_error"]
 CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
-             "chain_length"]
+             "chain_length", "days_left", "lifetime_days"]
 CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
-              "pem"]
-HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
+              "pem", "days_left", "lifetime_days"]
+HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps", "hello_retry_request", "key_shares_offered",
+                  "client_hello_bytes"]
+TLS_KEYS = ["version", "cipher", "group", "signature_scheme", "own_signature_scheme"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
@@ -253,6 +261,17 @@ class DelayProxy(Helper):
         back.join(timeout=10)
 
 
+_FEATURES = {}
+
+
+def wolfssl_features():
+    """The wolfSSL features the programs were built with (--version --json)."""
+    if not _FEATURES:
+        out = subprocess.run([CLIENT, "--version", "--json"], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        _FEATURES.update(json.loads(out.stdout)["wolfssl"]["features"])
+    return _FEATURES
+
+
 class AppTestCase(unittest.TestCase):
     maxDiff = None
 
@@ -286,7 +305,7 @@ class AppTestCase(unittest.TestCase):
         for entry in report["connections"]:
             self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
         for entry in report["expectations"]:
-            self.assertEqual(list(entry.keys()), ["field", "expected", "actual", "ok"])
+            self.assertEqual(list(entry.keys()), ["field", "expected", "actual", "ok", "op"])
 
     def assert_connection_fields(self, report):
         for key in CONNECTION_KEYS:
@@ -294,7 +313,7 @@ class AppTestCase(unittest.TestCase):
         if report["error"] is not None:
             self.assertEqual(list(report["error"].keys()), ERROR_KEYS)
             self.assertIn(report["error"]["kind"], ERROR_KINDS)
-        self.assertEqual(list(report["tls"].keys()), ["version", "cipher"])
+        self.assertEqual(list(report["tls"].keys()), TLS_KEYS)
         self.assertIn(report["tls"]["version"], (None, "TLSv1.2", "TLSv1.3"))
         self.assertEqual(list(report["verify"].keys()), VERIFY_KEYS)
         self.assertIn(report["verify"]["result"], (None, "ok", "failed"))
@@ -344,9 +363,17 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertEqual(pc["chain_length"], 2)
         self.assertEqual(j["peer_chain"][1]["subject"], "CN=ussl Test Intermediate CA")
         self.assertIsNone(j["peer_chain"][0]["pem"])
+        mlkem = wolfssl_features()["mlkem"]
+        self.assertGreater(j["handshake"]["client_hello_bytes"][0], 150)
         self.assertEqual(j["handshake"], {  # blocking: no would-block steps
-            "done": True, "deferred": False, "nonblocking": False, "trigger": "wrap", "steps": {"read": 0, "write": 0}
+            "done": True, "deferred": False, "nonblocking": False, "trigger": "wrap", "steps": {"read": 0, "write": 0},
+            "hello_retry_request": False, "key_shares_offered": ["X25519MLKEM768", "x25519"] if mlkem else ["x25519"],
+            "client_hello_bytes": j["handshake"]["client_hello_bytes"][:1]
         })
+        self.assertEqual(j["tls"]["group"], "X25519MLKEM768" if mlkem else "x25519")
+        self.assertEqual(j["tls"]["signature_scheme"],
+                         "ecdsa_secp256r1_sha256" if wolfssl_features()["signature_schemes"] else None)
+        self.assertIsNone(j["tls"]["own_signature_scheme"])  # no client certificate
         self.assertEqual(j["bytes"], {"sent": 0, "received": 0})
         for key in ("connect", "handshake", "total"):
             self.assertIsInstance(j["timing_ms"][key], (int, float))
@@ -1162,9 +1189,10 @@ class ExpectTests(AppTestCase):
         self.assert_exit(r, 0)
         self.assert_contract(r.report)
         self.assertEqual(r.report["expectations"], [
-            {"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.3", "ok": True},
-            {"field": "verify.verified", "expected": "true", "actual": "true", "ok": True},
-            {"field": "peer_certificate.subject", "expected": "CN=localhost", "actual": "CN=localhost", "ok": True},
+            {"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.3", "ok": True, "op": "="},
+            {"field": "verify.verified", "expected": "true", "actual": "true", "ok": True, "op": "="},
+            {"field": "peer_certificate.subject", "expected": "CN=localhost", "actual": "CN=localhost", "ok": True,
+             "op": "="},
         ])
 
     def test_a_failed_expectation_exits_8_and_names_the_field_and_the_actual_value(self):
@@ -1175,7 +1203,7 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["exit_code"], 8)
         self.assertTrue(r.report["ok"])  # the connection itself worked
         self.assertEqual(r.report["expectations"][0],
-                         {"field": "tls.version", "expected": "TLSv1.2", "actual": "TLSv1.3", "ok": False})
+                         {"field": "tls.version", "expected": "TLSv1.2", "actual": "TLSv1.3", "ok": False, "op": "="})
         self.assertTrue(r.report["expectations"][1]["ok"])
         self.assertIn("expectation failed: tls.version: expected 'TLSv1.2', actual 'TLSv1.3'", r.stderr)
         r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version=TLSv1.2",
@@ -1196,12 +1224,68 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["error"]["kind"], "cert_expired")
         self.assertTrue(all(e["ok"] for e in r.report["expectations"]))
 
-    def test_a_path_that_does_not_exist_is_a_failed_expectation_with_actual_missing(self):
+    def test_an_array_element_that_does_not_exist_is_a_failed_expectation_with_actual_missing(self):
         srv = self.server()
-        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.nope=1",
-                        "--expect", "peer_chain.7.subject=x", "--expect", "sni.deeper=x")
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "peer_chain.7.subject=x",
+                        "--expect", "connections.3.ok!=x", "--expect", "peer_chain.9.days_left>=0")
         self.assertEqual(r.rc, 8)
         self.assertEqual([e["actual"] for e in r.report["expectations"]], ["<missing>"] * 3)
+
+    def test_a_field_no_report_has_is_a_usage_error_naming_it_before_connecting(self):
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "tls.nope=1")
+        self.assert_exit(r, 2, "usage")
+        self.assertEqual(r.report["error"]["message"],
+                         "--expect: unknown field 'tls.nope' in 'tls.nope': tls has version, cipher, group, "
+                         "signature_scheme, own_signature_scheme")
+        self.assertEqual(r.report["connections"], [])  # nothing was tried: port 1 would have been refused
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "sni.deeper=x", json_mode=False)
+        self.assertEqual(r.rc, 2)
+        self.assertIn("'sni' is a value, it has no field 'deeper' (in 'sni.deeper')", r.stderr)
+        r = subprocess.run([SERVER, "--port", "0", *SERVER_CERT, "--expect", "peer_chain.x.subject=CN=a"],
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("'peer_chain' is an array: address its elements by index (peer_chain.0), not 'x'", r.stderr)
+        self.assertNotIn("listening", r.stdout)
+
+    def test_comparisons_hold_on_numbers_versions_expressions_and_lists(self):
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST, "--send", "abcd", "--read-bytes", "4",
+                        "--expect", "peer_certificate.days_left>=21", "--expect", "chain_min_days_left > 21",
+                        "--expect", "peer_certificate.lifetime_days>9000", "--expect", "tls.version>=TLSv1.2",
+                        "--expect", "tls.version in TLSv1.2,TLSv1.3", "--expect", "tls.cipher~^TLS_AES_",
+                        "--expect", "peer_certificate.san~^(DNS|IP):", "--expect", "bytes.received<5",
+                        "--expect", "exit_code<=0", "--expect", "verify.result!=failed", "--expect", "alpn!=h2")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        self.assertEqual([e["op"] for e in r.report["expectations"]],
+                         [">=", ">", ">", ">=", "in", "~", "~", "<", "<=", "!=", "!="])
+        self.assertTrue(all(e["ok"] for e in r.report["expectations"]), r.report["expectations"])
+        r = self.client("--host", "localhost", "--port", srv.port, "--expect", "tls.version>TLSv1.3",
+                        "--expect", "peer_certificate.san~^DNS:", "--expect", "peer_certificate.days_left<21",
+                        json_mode=False)
+        self.assertEqual(r.rc, 8)
+        self.assertRegex(r.stdout, r"(?m)^expect +FAILED  tls\.version: expected > TLSv1\.3, actual 'TLSv1\.3'$")
+        self.assertRegex(r.stdout, r"(?m)^expect +FAILED  peer_certificate\.days_left: expected < 21, actual '\d+\.\d+'$")
+        self.assertRegex(r.stdout, r"(?m)^expectations +0 of 3 held: exit 8$")
+
+    def test_days_left_and_lifetime_count_from_the_certificate_dates(self):
+        srv = self.server()
+        before = time.time()
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST)
+        after = time.time()
+        self.assert_exit(r, 0)
+        leaf = r.report["peer_certificate"]
+        parse = lambda text: calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))  # noqa: E731
+        not_before, not_after = parse(leaf["not_before"]), parse(leaf["not_after"])
+        self.assertAlmostEqual(leaf["lifetime_days"], (not_after - not_before) / 86400, places=4)
+        self.assertLessEqual(leaf["days_left"], (not_after - before) / 86400 + 1e-4)
+        self.assertGreaterEqual(leaf["days_left"], (not_after - after) / 86400 - 1e-4)
+        for entry in r.report["peer_chain"]:
+            self.assertAlmostEqual(entry["lifetime_days"],
+                                   (parse(entry["not_after"]) - parse(entry["not_before"])) / 86400, places=4)
+        self.assertEqual(r.report["chain_min_days_left"], min(e["days_left"] for e in r.report["peer_chain"]))
+        r = self.client("--host", "localhost", "--port", 1)
+        self.assertIsNone(r.report["chain_min_days_left"])
 
     def test_expect_compares_null_booleans_numbers_and_array_elements(self):
         srv = self.server()
@@ -1219,9 +1303,14 @@ class ExpectTests(AppTestCase):
         self.assertEqual(r.report["expectations"][0]["ok"], True)
 
     def test_malformed_expect_is_a_usage_error(self):
-        for bad in ("tls.version", "=TLSv1.3", "tls..version=x"):
+        for bad in ("tls.version", "=TLSv1.3", "tls..version=x", "tls.version TLSv1.3", "bytes.sent>=many",
+                    "tls.cipher~(AES", "tls.version in "):
             r = self.client("--host", "localhost", "--port", 1, "--expect", bad)
             self.assert_exit(r, 2, "usage")
+        r = self.client("--host", "localhost", "--port", 1, "--expect", "peer_certificate.days_left>=soon",
+                        json_mode=False)
+        self.assertEqual(r.rc, 2)
+        self.assertIn("'>=' needs a number or a TLS version (SSLv3, TLSv1.0 ... TLSv1.3), got 'soon'", r.stderr)
 
     def test_server_expect_exits_0_when_every_connection_holds_and_8_when_one_does_not(self):
         srv = self.server("--accept", "2", "--expect", "tls.version=TLSv1.3", "--expect", "sni=localhost")
@@ -1238,7 +1327,8 @@ class ExpectTests(AppTestCase):
         self.assertEqual(srv.wait(), 8)
         events = [e for e in srv.events() if e["event"] == "handshake"]
         self.assertEqual(events[1]["expectations"],
-                         [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False}])
+                         [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False,
+                           "op": "="}])
         self.assertEqual(srv.events()[-1]["exit_code"], 8)
         self.assertEqual(srv.events()[-1]["expectations_failed"], 1)
 
@@ -1350,6 +1440,183 @@ class AlpnTests(AppTestCase):
     def test_an_invalid_protocol_name_is_a_usage_error(self):
         r = self.client("--host", "localhost", "--port", 1, "--alpn", "h2,,http/1.1")
         self.assert_exit(r, 2, "usage")
+
+
+class KeyExchangeTests(AppTestCase):
+    def default_group(self):
+        return "X25519MLKEM768" if wolfssl_features()["mlkem"] else "x25519"
+
+    def default_shares(self):
+        return ["X25519MLKEM768", "x25519"] if wolfssl_features()["mlkem"] else ["x25519"]
+
+    def test_both_sides_report_the_group_and_the_client_hello_the_server_parsed(self):
+        srv = self.server("--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, *TRUST, "--alpn", "h2,http/1.1")
+        self.assert_exit(r, 0)
+        self.assert_contract(r.report)
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        hs = r.report["handshake"]
+        self.assertEqual(r.report["tls"]["group"], self.default_group())
+        self.assertEqual(event["tls"]["group"], self.default_group())
+        self.assertEqual(hs["key_shares_offered"], self.default_shares())
+        self.assertEqual(event["handshake"]["key_shares_offered"], self.default_shares())
+        self.assertFalse(hs["hello_retry_request"])
+        self.assertFalse(event["handshake"]["hello_retry_request"])
+        self.assertEqual(event["handshake"]["client_hello_bytes"], hs["client_hello_bytes"])
+        scheme = "ecdsa_secp256r1_sha256" if wolfssl_features()["signature_schemes"] else None  # TLS 1.3
+        self.assertEqual(r.report["tls"]["signature_scheme"], scheme)
+        self.assertEqual(event["tls"]["own_signature_scheme"], scheme)
+        self.assertIsNone(event["tls"]["signature_scheme"])  # the client sent no certificate
+        hello = event["client_hello"]
+        self.assertEqual(list(hello.keys()), ["versions", "cipher_suites", "groups", "key_shares",
+                                              "signature_schemes", "alpn", "sni", "extensions", "ja4", "bytes"])
+        self.assertEqual(hello["versions"], ["TLSv1.3", "TLSv1.2"])
+        self.assertEqual(hello["key_shares"], self.default_shares())
+        self.assertEqual(hello["alpn"], ["h2", "http/1.1"])
+        self.assertEqual(hello["sni"], "localhost")
+        self.assertIn("TLS_AES_128_GCM_SHA256", hello["cipher_suites"])
+        self.assertIn("ecdsa_secp256r1_sha256", hello["signature_schemes"])
+        self.assertIn("key_share", hello["extensions"])
+        self.assertEqual(hello["bytes"] + 5, hs["client_hello_bytes"][0])  # one record: its 5-byte header
+        n_ciphers = len([c for c in hello["cipher_suites"] if c != "GREASE"])
+        n_exts = len([e for e in hello["extensions"] if e != "GREASE"])
+        self.assertRegex(hello["ja4"], rf"^t13d{n_ciphers:02d}{n_exts:02d}h2_[0-9a-f]{{12}}_[0-9a-f]{{12}}$")
+
+    def test_groups_and_key_shares_choose_what_the_client_offers(self):
+        srv = self.server("--accept", "1")
+        r = self.client("--host", "localhost", "--port", srv.port, "--groups", "P-256:P-384", "--key-shares", "P-256")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp256r1")
+        self.assertEqual(r.report["handshake"]["key_shares_offered"], ["secp256r1"])
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual(event["client_hello"]["groups"], ["secp256r1", "secp384r1"])
+
+    def test_a_server_group_without_a_key_share_costs_a_hello_retry_request_seen_by_both(self):
+        srv = self.server("--accept", "1", "--groups", "P-384")
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp384r1")
+        self.assertTrue(r.report["handshake"]["hello_retry_request"])
+        self.assertEqual(len(r.report["handshake"]["client_hello_bytes"]), 2)
+        self.assertTrue(r.report["connections"][0]["hello_retry_request"])
+        self.assertEqual(srv.wait(), 0)
+        [event] = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertTrue(event["handshake"]["hello_retry_request"])
+        self.assertEqual(event["handshake"]["client_hello_bytes"], r.report["handshake"]["client_hello_bytes"])
+
+    def test_hello_retry_makes_the_client_send_a_second_client_hello(self):
+        srv = self.server("--accept", "1", "--hello-retry", json_mode=False)
+        r = self.client("--host", "localhost", "--port", srv.port, json_mode=False)
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^kex +\S+, after a HelloRetryRequest \(key shares offered: .*\); "
+                                   r"ClientHello \d+ \+ \d+ bytes(; peer signed with ecdsa_secp256r1_sha256)?$")
+        self.assertEqual(srv.wait(), 0)
+        out = "".join(srv.lines)
+        self.assertRegex(out, r"\[1\] handshake ok: TLSv1\.3 \S+, sni localhost, new session, \S+ after HelloRetryRequest, ")
+        self.assertRegex(out, r"\[1\] client hello: \d+ bytes, sni localhost, key shares \S+, ja4 t13d")
+
+    def test_hello_retry_is_impossible_when_every_common_group_has_a_key_share(self):
+        srv = self.server("--accept", "1", "--hello-retry", "--groups", "X25519")
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertFalse(r.report["handshake"]["hello_retry_request"])
+        self.assertEqual(r.report["tls"]["group"], "x25519")
+
+    def test_tls12_reports_the_curve_and_the_signature_scheme_from_the_wire(self):
+        srv = self.server("--accept", "1", "--certfile", cert("server-rsa-chain.pem"), "--keyfile",
+                          cert("server-rsa.key"), certs=False)
+        r = self.client("--host", "localhost", "--port", srv.port, "--tls-version", "1.2", "--groups", "P-256")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["group"], "secp256r1")
+        self.assertIn(r.report["tls"]["signature_scheme"], ("rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+                                                             "rsa_pss_rsae_sha512"))
+        self.assertEqual(r.report["handshake"]["key_shares_offered"], [])
+        self.assertFalse(r.report["handshake"]["hello_retry_request"])
+
+    def test_a_resumed_tls13_handshake_reports_its_group(self):
+        srv = self.server("--accept", "2")
+        r = self.client("--host", "localhost", "--port", srv.port, "--reconnect", "1")
+        self.assert_exit(r, 0)
+        self.assertEqual([c["resumed"] for c in r.report["connections"]], [False, True])
+        self.assertEqual([c["tls"]["group"] for c in r.report["connections"]], [self.default_group()] * 2)
+        self.assertEqual(srv.wait(), 0)
+        events = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual([(e["resumed"], e["tls"]["group"]) for e in events],
+                         [(False, self.default_group()), (True, self.default_group())])
+
+    def test_an_unknown_group_or_a_key_share_outside_the_groups_is_a_usage_error_naming_it(self):
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519,brainpool")
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("unknown key-exchange group 'brainpool'", r.report["error"]["message"])
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519", "--key-shares", "P-384")
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("group 'secp384r1' is not in groups 'X25519'", r.report["error"]["message"])
+        p = subprocess.run([SERVER, "--port", "0", *SERVER_CERT, "--groups", "nope"], capture_output=True, text=True,
+                           timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("unknown key-exchange group 'nope'", p.stderr)
+
+    def test_a_hybrid_group_is_refused_by_name_on_a_wolfssl_without_ml_kem(self):
+        r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519MLKEM768")
+        if wolfssl_features()["mlkem"]:
+            self.assert_exit(r, 3, "connection_refused")  # accepted: the connection itself is refused
+            return
+        self.assert_exit(r, 2, "usage")
+        self.assertIn("group 'X25519MLKEM768' is not available in this wolfSSL", r.report["error"]["message"])
+
+
+class SchemaTests(AppTestCase):
+    """docs/schema/*.schema.json describe what the programs print, key for key and in order."""
+
+    def schema(self, name):
+        with open(os.path.join(os.path.dirname(CERTS), "docs", "schema", name)) as f:
+            return json.load(f)
+
+    def assert_conforms(self, value, schema):
+        self.assertEqual(schema_check.problems(value, schema), [], json.dumps(value)[:2000])
+
+    def test_client_reports_conform_to_the_client_schema(self):
+        schema = self.schema("client-report.schema.json")
+        srv = self.server("--accept", "3", "--cert-reqs", "optional", *TRUST)
+        runs = [
+            self.client("--host", "localhost", "--port", srv.port, *TRUST, "--cert-reqs", "required", "--certfile",
+                        cert("client-chain.pem"), "--keyfile", cert("client.key"), "--reconnect", "1",
+                        "--expect", "tls.group~.", "--show-certs"),
+            self.client("--host", "localhost", "--port", srv.port, "--tls-version", "1.2", "--nonblocking"),
+            self.client("--host", "localhost", "--port", 1),  # refused
+            self.client("--host", "localhost", "--port", 1, "--ca-certs", cert("missing.pem")),  # setup failed
+            self.client("--host", "localhost", "--port", 1, "--bogus"),  # usage error
+        ]
+        for r in runs:
+            self.assertIsNotNone(r.report, r.stderr)
+            self.assert_conforms(r.report, schema)
+        self.assertEqual(srv.wait(), 0)
+
+    def test_server_events_conform_to_the_server_schema(self):
+        schema = self.schema("server-event.schema.json")
+        srv = self.server("--accept", "2", "--cert-reqs", "required", *TRUST, "--expect", "tls.version>=TLSv1.2")
+        self.client("--host", "localhost", "--port", srv.port, "--certfile", cert("client-chain.pem"), "--keyfile",
+                    cert("client.key"))
+        self.client("--host", "localhost", "--port", srv.port)  # refused by the server: peer_cert_missing
+        srv.wait()
+        events = srv.events()
+        self.assertEqual([e["event"] for e in events][0], "listening")
+        self.assertEqual([e["event"] for e in events][-1], "stopped")
+        for event in events:
+            self.assert_conforms(event, schema)
+        p = subprocess.run([SERVER, "--port", "0", "--json", "--certfile", cert("missing.pem"), "--keyfile",
+                            cert("server.key")], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assert_conforms(json.loads(p.stdout), schema)
+
+    def test_the_checker_finds_a_key_the_schema_does_not_have(self):
+        schema = self.schema("client-report.schema.json")
+        r = self.client("--host", "localhost", "--port", 1)
+        r.report["tls"]["extra"] = 1
+        del r.report["sni"]
+        self.assertEqual(schema_check.problems(r.report, schema),
+                         ["$: missing key 'sni'", "$.tls: key 'extra' is not in the schema"])
 
 
 class ResumptionTests(AppTestCase):

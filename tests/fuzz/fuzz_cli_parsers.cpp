@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < 32 && std::getline(lines, line); ++i) {
     try {
       if (check_expectation_spec(line).empty()) {
-        const auto results = evaluate({parse_expectation(line)}, report);
+        const std::vector<Expectation> expectations{parse_expectation(line)};
+        (void)check_paths(expectations, report);
+        const auto results = evaluate(expectations, report);
         (void)all_hold(results);
       }
     } catch (const std::exception&) {

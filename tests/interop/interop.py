@@ -1002,6 +1002,152 @@ def _(env):
     return f"{size} bytes"
 
 
+# --- key exchange and HelloRetryRequest with OpenSSL 3.5 (post-quantum hybrids) ----------------------------
+
+OPENSSL35 = peers.OpenSSL35Server()
+S_CLIENT35 = peers.OpenSSL35Client()
+KEX_SERVER = "OpenSSL 3.5 s_server"
+
+
+_FEATURES = {}
+
+
+def has_mlkem(env):
+    """The ussl programs' wolfSSL has the ML-KEM hybrids (5.9); Debian 12's 5.5.4 does not."""
+    if not _FEATURES:
+        _FEATURES.update(json.loads(run([env.client, "--version", "--json"], timeout=10)[1])["wolfssl"]["features"])
+    return _FEATURES.get("mlkem", False)
+
+
+def _kex_client(env, server_groups, group, hrr, client_args=(), shares=None, pq_only=False):
+    """ussl-client (default key shares: X25519MLKEM768 and x25519, x25519 alone without ML-KEM) against
+    s_server -groups. pq_only: without ML-KEM the handshake must fail (handshake_failure, exit 4), or a
+    --groups naming a hybrid is a usage error (exit 2)."""
+    mlkem = has_mlkem(env)  # also reads the other features
+    extra = ["-groups", server_groups] if server_groups else []
+    running = OPENSSL35.start(env, ServerSpec(version="1.3"), extra=extra)
+    try:
+        r = UsslClientRun(env, running.port, extra=list(client_args))
+    finally:
+        running.stop()
+    if pq_only and not mlkem:
+        if "--groups" in client_args:
+            r.expect_exit(2, "usage")
+            return "no ML-KEM in this wolfSSL: --groups refused (exit 2)"
+        r.expect_exit(4, "alert_received")
+        expect_fields(r.report, {"error.alert": "handshake_failure", "handshake.key_shares_offered": ["x25519"]})
+        return "no ML-KEM in this wolfSSL: handshake_failure (exit 4)"
+    r.expect_exit(0)
+    expect_fields(r.report, {"tls.version": "TLSv1.3", "tls.group": group, "handshake.hello_retry_request": hrr})
+    if _FEATURES.get("signature_schemes"):
+        expect_fields(r.report, {"tls.signature_scheme": "ecdsa_secp256r1_sha256"})
+    if shares is not None:
+        expect_fields(r.report, {"handshake.key_shares_offered": shares if mlkem else ["x25519"]})
+    sizes = r.report["handshake"]["client_hello_bytes"]
+    if len(sizes) != (2 if hrr else 1):
+        raise CellFailure(f"{len(sizes)} ClientHellos reported ({sizes}), expected {2 if hrr else 1}")
+    return f"{group}, {'after a HelloRetryRequest' if hrr else 'no HelloRetryRequest'}, ClientHello " + \
+        " + ".join(f"{n} B" for n in sizes)
+
+
+NO_MLKEM = " (a wolfSSL without ML-KEM: handshake_failure)"
+
+
+@cap("hybrid X25519MLKEM768 only (-groups X25519MLKEM768)", KEX_SERVER, "X25519MLKEM768, no HRR" + NO_MLKEM)
+def _(env):
+    return _kex_client(env, "X25519MLKEM768", "X25519MLKEM768", False, shares=["X25519MLKEM768", "x25519"],
+                       pq_only=True)
+
+
+@cap("hybrid SecP256r1MLKEM768 only (no key share for it: HRR)", KEX_SERVER,
+     "SecP256r1MLKEM768 after HRR" + NO_MLKEM)
+def _(env):
+    return _kex_client(env, "SecP256r1MLKEM768", "SecP256r1MLKEM768", True, pq_only=True)
+
+
+@cap("hybrid SecP384r1MLKEM1024 only (no key share for it: HRR)", KEX_SERVER,
+     "SecP384r1MLKEM1024 after HRR" + NO_MLKEM)
+def _(env):
+    return _kex_client(env, "SecP384r1MLKEM1024", "SecP384r1MLKEM1024", True, pq_only=True)
+
+
+@cap("PQ only on both sides (--groups X25519MLKEM768,SecP256r1MLKEM768,SecP384r1MLKEM1024)", KEX_SERVER,
+     "X25519MLKEM768, no HRR (a wolfSSL without ML-KEM: usage error, exit 2)")
+def _(env):
+    pq = "X25519MLKEM768:SecP256r1MLKEM768:SecP384r1MLKEM1024"
+    return _kex_client(env, pq, "X25519MLKEM768", False, client_args=["--groups", pq.replace(":", ",")],
+                       shares=["X25519MLKEM768"], pq_only=True)
+
+
+@cap("classical only (-groups X25519:P-256): the second key share avoids an HRR", KEX_SERVER, "x25519, no HRR")
+def _(env):
+    return _kex_client(env, "X25519:P-256", "x25519", False, shares=["X25519MLKEM768", "x25519"])
+
+
+@cap("forced HRR (-groups P-256, no key share for it)", KEX_SERVER, "secp256r1 after HRR")
+def _(env):
+    return _kex_client(env, "P-256", "secp256r1", True)
+
+
+def _kex_server(env, server_args, client_cmd, group, hrr, mode="echo", pq_only=False):
+    """A client peer against ussl-server; group None: whatever a wolfSSL without ML-KEM picks (x25519)."""
+    server = UsslServer(env, ussl_server_args(env, accept=1, mode=mode) + list(server_args))
+    try:
+        rc, out, err = run(client_cmd(server.port))
+        server_rc = server.wait()
+        events = server.handshakes()
+    finally:
+        server.stop()
+    text = (out + err).decode("utf-8", "replace")
+    if pq_only and not has_mlkem(env):
+        if rc == 0 or len(events) != 1 or events[0]["ok"]:
+            raise CellFailure(f"expected a failed handshake without ML-KEM: client rc {rc}, events {events}")
+        return "no ML-KEM in this wolfSSL: the handshake fails (" + short_error(events[0]) + ")"
+    if not has_mlkem(env) and group.endswith(("MLKEM768", "MLKEM1024")):
+        group = "x25519"
+    if rc != 0 or server_rc != 0 or len(events) != 1:
+        raise CellFailure(f"client rc {rc}, ussl-server rc {server_rc}, {len(events)} events: {text[-400:]}")
+    e = events[0]
+    expect_fields(e, {"ok": True, "tls.group": group, "handshake.hello_retry_request": hrr}, "ussl-server")
+    hello = e["client_hello"] or {}
+    if len(e["handshake"]["client_hello_bytes"]) != (2 if hrr else 1) or not hello.get("ja4", "").startswith("t13"):
+        raise CellFailure(f"ClientHellos {e['handshake']['client_hello_bytes']}, client_hello {hello}")
+    return f"{group}, {'after a HelloRetryRequest' if hrr else 'no HelloRetryRequest'}; key shares offered " + \
+        ",".join(hello.get("key_shares", [])) + f"; JA4 {hello['ja4']}"
+
+
+def _s_client35(env, *args):
+    def cmd(port):
+        return [peers.need_peer(peers.OPENSSL35), "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+                "localhost", "-CAfile", env.cert("root-ca.pem"), "-verify_return_error", "-brief", *args]
+    return cmd
+
+
+@cap("OpenSSL 3.5 s_client, defaults", "ussl-server", "X25519MLKEM768, no HRR (without ML-KEM: x25519)")
+def _(env):
+    return _kex_server(env, [], _s_client35(env), "X25519MLKEM768", False)
+
+
+@cap("OpenSSL 3.5 s_client -groups SecP256r1MLKEM768", "ussl-server",
+     "SecP256r1MLKEM768, no HRR (without ML-KEM: the handshake fails)")
+def _(env):
+    return _kex_server(env, [], _s_client35(env, "-groups", "SecP256r1MLKEM768"), "SecP256r1MLKEM768", False,
+                       pq_only=True)
+
+
+@cap("OpenSSL 3.5 s_client, defaults", "ussl-server --hello-retry", "secp256r1 after HRR")
+def _(env):
+    return _kex_server(env, ["--hello-retry"], _s_client35(env), "secp256r1", True)
+
+
+@cap("curl (OpenSSL 3.5), defaults", "ussl-server --mode http", "X25519MLKEM768, no HRR (without ML-KEM: x25519)")
+def _(env):
+    def cmd(port):
+        return [peers.need_peer(peers.CURL35), "-sS", "--max-time", "20", "--http1.1", "--cacert",
+                env.cert("root-ca.pem"), f"https://localhost:{port}/"]
+    return _kex_server(env, [], cmd, "X25519MLKEM768", False, mode="http")
+
+
 # --- the matrix --------------------------------------------------------------------------------------------
 
 

@@ -23,6 +23,19 @@ TLS_PEER = os.path.join(HERE, "tls_peer.py")
 NGINX_ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin") or "nginx"  # sbin: not in every PATH
 
+# Peers newer than Debian 12's, unpacked from trixie by scripts/fetch-peers.sh (run by scripts/build.sh).
+PEERS_BIN = os.path.join(os.environ.get("USSL_CACHE_DIR") or os.path.expanduser("~/.cache/ussl"), "peers", "bin")
+OPENSSL35 = os.environ.get("USSL_OPENSSL35") or os.path.join(PEERS_BIN, "openssl35")
+CURL35 = os.environ.get("USSL_CURL35") or os.path.join(PEERS_BIN, "curl-trixie")
+
+
+def need_peer(path):
+    """A fetched peer, or a failure naming it and how to get it."""
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"{path} is missing: run scripts/fetch-peers.sh")
+    return path
+
+
 START_TIMEOUT = 15  # seconds for a server peer to be ready
 RUN_TIMEOUT = 30  # seconds for any one client run
 
@@ -235,7 +248,18 @@ def peer_versions(env):
     except ValueError:
         ussl = "ussl ?"
     curl = text(["curl", "--version"])
+    openssl35 = text([OPENSSL35, "version"]) if os.access(OPENSSL35, os.X_OK) else "missing"
+    curl35 = text([CURL35, "--version"]) if os.access(CURL35, os.X_OK) else "missing"
+    def debian(name):
+        try:
+            with open(os.path.join(os.path.dirname(PEERS_BIN), name, "VERSION")) as f:
+                return f", Debian package {f.read().strip()}"
+        except OSError:
+            return ""
     return {
+        "openssl35": find(r"OpenSSL [0-9][^ ]*", openssl35, "missing (scripts/fetch-peers.sh)") + debian("openssl"),
+        "curl35": find(r"curl [0-9.]+", curl35, "missing (scripts/fetch-peers.sh)") + " (" +
+        find(r"OpenSSL/[0-9.]+", curl35) + debian("curl") + ")",
         "ussl": ussl,
         "openssl": find(r"OpenSSL [0-9][^ ]*", text(["openssl", "version"])),
         "gnutls": find(r"gnutls-cli [0-9.]+", text(["gnutls-cli", "--version"])).replace("gnutls-cli", "GnuTLS"),
@@ -329,10 +353,11 @@ class OpenSSLServer(ServerPeer):
     name = "openssl"
     label = "openssl s_server"
     data = "rev"
+    program = "openssl"
 
     def start(self, env, spec, extra=()):
         leaf, inter, key, _ = SERVER_CERTS[spec.cert]
-        cmd = ["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", env.cert(leaf), "-key", env.cert(key),
+        cmd = [need_peer(self.program) if os.sep in self.program else self.program, "s_server", "-accept", "127.0.0.1:0", "-cert", env.cert(leaf), "-key", env.cert(key),
                "-rev"]
         if inter:
             cmd += ["-cert_chain", env.cert(inter)]
@@ -353,6 +378,12 @@ class OpenSSLServer(ServerPeer):
             raise RuntimeError("openssl s_server did not start:\n" + text)
         port = int(re.search(rb"ACCEPT 127\.0\.0\.1:(\d+)", proc.out).group(1))
         return Running(proc, port, describe=" ".join(cmd))
+
+
+class OpenSSL35Server(OpenSSLServer):
+    name = "openssl35"
+    label = "OpenSSL 3.5 s_server"
+    program = OPENSSL35
 
 
 class GnuTLSServer(ServerPeer):
@@ -602,9 +633,10 @@ class OpenSSLClient(ClientPeer):
     name = "openssl"
     label = "openssl s_client"
     server_mode = "echo"
+    program = "openssl"
 
     def command(self, env, spec, port, extra=()):
-        cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", env.cert("root-ca.pem"),
+        cmd = [need_peer(self.program) if os.sep in self.program else self.program, "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile", env.cert("root-ca.pem"),
                "-verify_return_error", "-quiet", "-no_ign_eof"]
         if spec.host != "127.0.0.1":
             cmd += ["-servername", spec.host]
@@ -627,6 +659,12 @@ class OpenSSLClient(ClientPeer):
     def run(self, env, spec, port, payload):
         rc, out, text = _interactive(self.command(env, spec, port), payload, payload)
         return ClientOutcome(rc, out == payload if payload else None, text)
+
+
+class OpenSSL35Client(OpenSSLClient):
+    name = "openssl35"
+    label = "OpenSSL 3.5 s_client"
+    program = OPENSSL35
 
 
 class GnuTLSClient(ClientPeer):

@@ -62,6 +62,15 @@ NOTES = {
 }
 
 STATIC_NOTES = [
+    "**Post-quantum peers.** OpenSSL 3.5 (`s_server`, `s_client`) and curl on OpenSSL 3.5 come from Debian 13 "
+    "(trixie): `scripts/fetch-peers.sh` (run by `scripts/build.sh`) downloads their packages and trixie's glibc "
+    "with `apt-get download` through a private apt configuration (own sources.list signed by Debian's archive "
+    "keyring, own lists and cache under `~/.cache/ussl/peers`), unpacks them with `dpkg-deb -x` and starts them "
+    "through the unpacked `ld-linux-x86-64.so.2 --library-path …`: nothing is installed system-wide, and the "
+    "version in the table above is whatever trixie had when the cache was filled (`--update` refreshes it). "
+    "Their cells (section 3) assert `tls.group` and `handshake.hello_retry_request`: ussl-client offers key "
+    "shares for X25519MLKEM768 and x25519, so a server preferring either answers at once, and one that "
+    "accepts only SecP256r1MLKEM768, SecP384r1MLKEM1024 or P-256 costs a HelloRetryRequest.",
     "**Data checks.** `openssl s_server -rev` answers every line reversed, and the check compares with the "
     "reversed payload. `gnutls-serv --echo` is line-based text (a NUL ends a line, CR LF becomes LF), so payloads "
     "to it are lines of hex digits; binary payloads go through nginx (`echo_request_body`), Python and "
@@ -120,6 +129,9 @@ def render(versions, results):
         f"| `openssl s_server`, `openssl s_client` | {versions.get('openssl', '?')} |",
         f"| `gnutls-serv`, `gnutls-cli` | {versions.get('gnutls', '?')} |",
         f"| `curl` | {versions.get('curl', '?')} |",
+        f"| OpenSSL 3.5 `s_server`, `s_client` (Debian 13, `scripts/fetch-peers.sh`) | "
+        f"{versions.get('openssl35', '?')} |",
+        f"| curl (Debian 13, `scripts/fetch-peers.sh`) | {versions.get('curl35', '?')} |",
         f"| `nginx` (generated config, `ngx_http_echo_module`) | {versions.get('nginx', '?')} |",
         f"| Python `ssl` (`tests/interop/tls_peer.py`) | {versions.get('python', '?')} |",
         "",

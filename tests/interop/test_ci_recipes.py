@@ -67,6 +67,10 @@ ENDPOINTS = {
         ("nginx", peer(NGINX, ServerSpec()), 0),
         ("nginx limited to TLS 1.2", peer(NGINX, ServerSpec(version="1.2")), 8),
     ],
+    "certificate-lasts-and-protocol-is-modern": [
+        ("nginx", peer(NGINX, ServerSpec()), 0),
+        ("nginx limited to TLS 1.2", peer(NGINX, ServerSpec(version="1.2")), 8),
+    ],
     "client-sends-sni-and-offers-h2": [
         ("curl against the recipe's own ussl-server", None, 0),
     ],
