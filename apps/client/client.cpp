@@ -14,6 +14,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "client/pre_tls.hpp"
+#include "common/address.hpp"
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
 #include "common/net.hpp"
@@ -53,6 +55,7 @@ struct Conn {
   std::size_t index = 0;
   Phase phase = Phase::setup;
   std::optional<Endpoint> peer;
+  PreTls pre;  // proxy and STARTTLS
   UniqueFd fd;
   std::unique_ptr<SslSocket> socket;
   std::optional<Clock::time_point> start;
@@ -105,6 +108,8 @@ class ClientRun {
   bool session_wanted(const Conn& conn) const;
 
   const ClientConfig& c_;
+  Target target_;
+  PreTlsConfig pre_;
   Clock::time_point start_;
   Deadline deadline_;
   Options options_;
@@ -149,6 +154,21 @@ int ClientRun::run() {
 }
 
 void ClientRun::setup() {
+  const auto default_port =
+      c_.port_given || c_.starttls.empty() ? static_cast<std::uint16_t>(c_.port) : starttls_default_port(c_.starttls);
+  target_ = target_from(c_.host, c_.port_given ? std::optional<std::uint16_t>(c_.port) : std::nullopt, default_port,
+                        c_.connect_to);
+  if (!c_.proxy.empty()) {
+    pre_.proxy = parse_proxy_url(c_.proxy, "--proxy");
+  } else if (c_.proxy_env) {
+    pre_.proxy = proxy_from_environment(target_.host);
+  }
+  pre_.tunnel_host = target_.connect_host;
+  pre_.tunnel_port = target_.connect_port;
+  pre_.starttls = c_.starttls;
+  pre_.starttls_name = c_.starttls_name;
+  if (!c_.starttls.empty() && c_.starttls_name.empty())
+    pre_.starttls_name = c_.starttls.starts_with("xmpp") ? target_.host : "localhost";
   options_ = options_from(c_.tls, /*server=*/false);
   if (options_.ca_certs) {
     trust_ = {options_.ca_certs, "flag"};
@@ -166,7 +186,7 @@ void ClientRun::setup() {
   }
   if (!trust_.path) trust_.source = "none";
 
-  const std::string host = unbracket(c_.host);
+  const std::string& host = target_.host;
   if (!c_.server_hostname.empty()) {
     server_hostname_ = c_.server_hostname;
   } else if (!c_.no_server_hostname && !is_ip_literal(host)) {
@@ -248,10 +268,12 @@ void ClientRun::connect(Conn& conn) {
   Deadline limit = Clock::now() + milliseconds(c_.connect_timeout_ms);
   if (deadline_ && *deadline_ < *limit) limit = deadline_;
   const auto begin = Clock::now();
-  Connection connection = connect_tcp(c_.host, static_cast<std::uint16_t>(c_.port), limit);
+  Connection connection = pre_.proxy ? connect_tcp(pre_.proxy->host, pre_.proxy->port, limit)
+                                     : connect_tcp(target_.connect_host, target_.connect_port, limit);
   conn.timing.connect = elapsed_ms(begin);
   conn.peer = connection.peer;
   conn.fd = std::move(connection.fd);
+  if (pre_.proxy || !pre_.starttls.empty()) run_pre_tls(conn.fd.get(), pre_, deadline_, conn.pre);
 }
 
 void ClientRun::wrap(Conn& conn) {
@@ -558,12 +580,15 @@ int ClientRun::finish() {
 void ClientRun::print_header(const Conn& conn) {
   header_printed_ = true;
   const TlsFacts& f = conn.facts;
-  const std::string target = c_.host + ":" + std::to_string(c_.port);
+  std::string target = join_host_port(target_.host, target_.port);
+  if (target_.redirected) target += " via --connect-to " + join_host_port(target_.connect_host, target_.connect_port);
+  if (pre_.proxy) target += " through the proxy";
   if (conn.peer) {
     print_line("connect", to_string(*conn.peer) + " (" + target + ") in " + format_ms(*conn.timing.connect));
   } else {
     print_line("connect", target + ": not connected");
   }
+  print_pre_tls(conn.pre, &print_line);
   if (!conn.socket) return;
   if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
   if (!options_.alpn.empty()) {
@@ -690,12 +715,16 @@ Json ClientRun::report_json(int exit_code) const {
   j["schema"] = kSchemaVersion;
   add_connection_fields(j, conn != nullptr ? conn->facts : setup_facts_, error, timing, c_.show_certs);
   j["exit_code"] = exit_code;
-  j["target"] = Json{{"host", c_.host},
-                     {"port", c_.port},
-                     {"address", conn != nullptr && conn->peer ? Json(conn->peer->address) : Json(nullptr)},
-                     {"server_hostname", server_hostname_ ? Json(*server_hostname_) : Json(nullptr)},
-                     {"ca_certs", trust_.path ? Json(*trust_.path) : Json(nullptr)},
-                     {"ca_source", trust_.source}};
+  const bool parsed = target_.port != 0;  // setup may have failed on the address itself
+  j["target"] =
+      Json{{"host", parsed ? Json(target_.host) : Json(c_.host)},
+           {"port", parsed ? Json(target_.port) : Json(nullptr)},
+           {"address", conn != nullptr && conn->peer ? Json(conn->peer->address) : Json(nullptr)},
+           {"server_hostname", server_hostname_ ? Json(*server_hostname_) : Json(nullptr)},
+           {"ca_certs", trust_.path ? Json(*trust_.path) : Json(nullptr)},
+           {"ca_source", trust_.source},
+           {"connect_to",
+            target_.redirected ? Json(join_host_port(target_.connect_host, target_.connect_port)) : Json(nullptr)}};
   j["peer_closed"] = conn != nullptr && conn->peer_closed;
   Json connections = Json::array();
   for (const auto& c : conns_) connections.push_back(connection_summary(c));
@@ -704,6 +733,8 @@ Json ClientRun::report_json(int exit_code) const {
                       {"out", c_.sess_out.empty() ? Json(nullptr) : Json(c_.sess_out)},
                       {"saved", session_saved_},
                       {"offered", session_offered_ ? Json(*session_offered_) : Json(nullptr)}};
+  j["proxy"] = conn != nullptr && conn->pre.proxy ? conn->pre.proxy->json() : Json(nullptr);
+  j["starttls"] = conn != nullptr && conn->pre.starttls ? conn->pre.starttls->json() : Json(nullptr);
   j["expectations"] = Json::array();
   return j;
 }
@@ -722,11 +753,14 @@ void print_client_usage_error(const std::string& message) {
   j["handshake"]["deferred"] = nullptr;
   j["handshake"]["nonblocking"] = nullptr;
   j["exit_code"] = kExitUsage;
-  j["target"] = Json{{"host", nullptr},     {"port", nullptr},     {"address", nullptr}, {"server_hostname", nullptr},
-                     {"ca_certs", nullptr}, {"ca_source", nullptr}};
+  j["target"] =
+      Json{{"host", nullptr},     {"port", nullptr},      {"address", nullptr},   {"server_hostname", nullptr},
+           {"ca_certs", nullptr}, {"ca_source", nullptr}, {"connect_to", nullptr}};
   j["peer_closed"] = false;
   j["connections"] = Json::array();
   j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}, {"offered", nullptr}};
+  j["proxy"] = nullptr;
+  j["starttls"] = nullptr;
   j["expectations"] = Json::array();
   print_json_line(j);
 }

@@ -35,6 +35,10 @@ constexpr std::array kKinds = {
     KindInfo{ErrorKind::closed, "closed", EBADF, "socket is closed"},
     KindInfo{ErrorKind::internal, "internal", EIO, "internal error"},
     KindInfo{ErrorKind::connect_failed, "connect_failed", EHOSTUNREACH, "connect failed"},
+    KindInfo{ErrorKind::proxy_failed, "proxy_failed", ECONNREFUSED, "the proxy refused or failed the tunnel"},
+    KindInfo{ErrorKind::starttls_failed, "starttls_failed", EPROTO, "STARTTLS not offered, refused or failed"},
+    KindInfo{ErrorKind::starttls_injection, "starttls_injection", EPROTO,
+             "plaintext received after the STARTTLS go-ahead, before the handshake"},
 };
 
 const KindInfo* find(ErrorKind kind) noexcept {

@@ -29,6 +29,10 @@ enum class ErrorKind {
   closed,
   internal,
   connect_failed,  // connect failed other than refused or timed out (unreachable, ...)
+  // Before the TLS handshake, in the programs (the library only gets the connected socket):
+  proxy_failed,        // the proxy refused or failed the tunnel
+  starttls_failed,     // the server did not offer STARTTLS, refused it, or broke its plaintext protocol
+  starttls_injection,  // the server sent plaintext after its STARTTLS go-ahead, before the handshake
 };
 
 // The stable snake_case name of a kind ("cert_expired").

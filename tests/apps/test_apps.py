@@ -36,7 +36,7 @@ CONNECTION_KEYS = [
     "alpn", "resumed"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
-    "exit_code", "target", "peer_closed", "connections", "session", "expectations"
+    "exit_code", "target", "peer_closed", "connections", "session", "proxy", "starttls", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
     "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
@@ -49,7 +49,8 @@ HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
-    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed"
+    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed",
+    "proxy_failed", "starttls_failed", "starttls_injection"
 }
 
 
@@ -277,7 +278,7 @@ class AppTestCase(unittest.TestCase):
         self.assertEqual(report["schema"], 1)
         self.assert_connection_fields(report)
         self.assertEqual(list(report["target"].keys()),
-                         ["host", "port", "address", "server_hostname", "ca_certs", "ca_source"])
+                         ["host", "port", "address", "server_hostname", "ca_certs", "ca_source", "connect_to"])
         self.assertEqual(list(report["session"].keys()), ["in", "out", "saved", "offered"])
         for entry in report["connections"]:
             self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
@@ -345,8 +346,10 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertGreaterEqual(j["timing_ms"]["total"], j["timing_ms"]["handshake"])
         self.assertEqual(j["target"], {
             "host": "localhost", "port": srv.port, "address": "127.0.0.1", "server_hostname": "localhost",
-            "ca_certs": cert("root-ca.pem"), "ca_source": "flag"
+            "ca_certs": cert("root-ca.pem"), "ca_source": "flag", "connect_to": None
         })
+        self.assertIsNone(j["proxy"])
+        self.assertIsNone(j["starttls"])
 
     def test_client_under_cert_reqs_none_says_not_verified_and_still_shows_what_verification_found(self):
         srv = self.server()
