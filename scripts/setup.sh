@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config ca-certificates dpkg-dev autoconf automake libtool
   libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev
   python3 openssl gnutls-bin curl nginx-light
+  postgresql-client ldap-utils
 )
 
 missing=()

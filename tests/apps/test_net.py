@@ -9,10 +9,13 @@ loop is bounded; every client run has a timeout.
 
 import base64
 import os
+import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -703,6 +706,218 @@ class StarttlsClientTests(NetTestCase):
         r = self.client("--starttls", "gopher", "--host", "localhost", json_mode=False)
         self.assertEqual(r.rc, 2)
         self.assertTrue(r.stderr.startswith("ussl-client: error: usage: --starttls: gopher not in {"), r.stderr)
+
+
+SERVER_PROTOCOLS = ["smtp", "imap", "pop3", "ftp", "postgres", "ldap"]
+
+
+def tool(name):
+    """The path of a client program, or None (the test then skips, naming it)."""
+    return shutil.which(name)
+
+
+class StarttlsServerTests(NetTestCase):
+    """ussl-server --starttls against curl, Python's standard clients, psql, ldapsearch and ussl-client."""
+
+    def trusted_context(self):
+        return ssl.create_default_context(cafile=test_apps.cert("root-ca.pem"))
+
+    def serve(self, protocol, *args):
+        return self.server("--starttls", protocol, "--accept", "1", *args)
+
+    def closed_event(self, srv):
+        self.assertEqual(srv.wait(), 0, srv.text() + "".join(srv.stderr))
+        return srv.wait_for(lambda e: e["event"] == "closed")
+
+    def assert_served(self, srv, protocol, last_client_line):
+        closed = self.closed_event(srv)
+        self.assertTrue(closed["ok"], closed)
+        self.assertEqual(closed["starttls"]["protocol"], protocol)
+        self.assertEqual(closed["starttls"]["result"], "upgraded")
+        self.assertIn(last_client_line, closed["starttls"]["dialogue"])
+        handshake = srv.wait_for(lambda e: e["event"] == "handshake")
+        self.assertTrue(handshake["ok"])
+        self.assertEqual(handshake["starttls"]["result"], "upgraded")
+        return closed
+
+    def curl(self, url, *args):
+        if not tool("curl"):
+            self.skipTest("curl is not installed")
+        return subprocess.run(["curl", "-sS", "--ssl-reqd", "--cacert", test_apps.cert("root-ca.pem"),
+                               "--max-time", "10", url, *args], capture_output=True, text=True, timeout=20)
+
+    def test_curl_sends_mail_over_smtp_starttls(self):
+        srv = self.serve("smtp")
+        with tempfile.NamedTemporaryFile("w", suffix=".eml") as mail:
+            mail.write("From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+            mail.flush()
+            p = self.curl(f"smtp://localhost:{srv.port}", "--mail-from", "a@example.com", "--mail-rcpt",
+                          "b@example.com", "-T", mail.name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        closed = self.assert_served(srv, "smtp", "C: QUIT")
+        self.assertIn("C: STARTTLS", closed["starttls"]["plaintext"])
+        self.assertIn("S: 250 2.0.0 OK: queued (and discarded) by ussl-server", closed["starttls"]["dialogue"])
+
+    def test_curl_lists_imap_mailboxes_over_starttls(self):
+        srv = self.serve("imap")
+        p = self.curl(f"imap://localhost:{srv.port}/")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('* LIST (\\HasNoChildren) "/" INBOX', p.stdout)
+        self.assert_served(srv, "imap", "S: * BYE ussl-server logging out")
+
+    def test_curl_lists_pop3_messages_over_stls(self):
+        srv = self.serve("pop3")
+        p = self.curl(f"pop3://localhost:{srv.port}/")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_served(srv, "pop3", "C: QUIT")
+
+    def test_curl_logs_in_over_ftp_auth_tls(self):
+        srv = self.serve("ftp")
+        p = self.curl(f"ftp://localhost:{srv.port}/", "-I")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        closed = self.assert_served(srv, "ftp", "C: QUIT")
+        self.assertIn("C: PROT P", closed["starttls"]["dialogue"])
+
+    def test_python_smtplib_sends_mail_and_quits(self):
+        import smtplib
+        srv = self.serve("smtp")
+        with smtplib.SMTP("localhost", srv.port, timeout=10) as client:
+            client.starttls(context=self.trusted_context())
+            client.ehlo()
+            client.login("user", "password")
+            client.sendmail("a@example.com", ["b@example.com"], "Subject: hi\r\n\r\nhello\r\n")
+        self.assert_served(srv, "smtp", "C: QUIT")
+
+    def test_python_imaplib_logs_in_and_out(self):
+        import imaplib
+        srv = self.serve("imap")
+        client = imaplib.IMAP4("localhost", srv.port, timeout=10)
+        client.starttls(ssl_context=self.trusted_context())
+        self.assertEqual(client.login("user", "password")[0], "OK")
+        self.assertEqual(client.select("INBOX")[0], "OK")
+        self.assertEqual(client.logout()[0], "BYE")
+        self.assert_served(srv, "imap", "S: * BYE ussl-server logging out")
+
+    def test_python_poplib_logs_in_and_quits(self):
+        import poplib
+        srv = self.serve("pop3")
+        client = poplib.POP3("localhost", srv.port, timeout=10)
+        client.stls(context=self.trusted_context())
+        client.user("user")
+        client.pass_("password")
+        self.assertEqual(client.stat(), (0, 0))
+        client.quit()
+        self.assert_served(srv, "pop3", "C: QUIT")
+
+    def test_python_ftplib_logs_in_and_quits(self):
+        import ftplib
+        srv = self.serve("ftp")
+        client = ftplib.FTP_TLS(context=self.trusted_context(), timeout=10)
+        client.connect("localhost", srv.port)
+        client.auth()
+        client.login("user", "password")
+        client.prot_p()
+        self.assertEqual(client.pwd(), "/")
+        client.quit()
+        self.assert_served(srv, "ftp", "C: QUIT")
+
+    def test_psql_gets_its_startup_message_answered_inside_tls(self):
+        if not tool("psql"):
+            self.skipTest("psql (postgresql-client) is not installed")
+        srv = self.serve("postgres")
+        env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+        p = subprocess.run(["psql", f"host=localhost port={srv.port} sslmode=verify-full "
+                            f"sslrootcert={test_apps.cert('root-ca.pem')} user=tester dbname=db", "-c", "select 1"],
+                           capture_output=True, text=True, timeout=20, env=env, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("FATAL:  ussl-server: TLS works; there is no database here", p.stderr)
+        closed = self.assert_served(srv, "postgres",
+                                    "S: ErrorResponse FATAL 28000 ussl-server: TLS works; there is no database here "
+                                    "(STARTTLS test endpoint)")
+        self.assertEqual(closed["starttls"]["plaintext"], ["C: SSLRequest", "S: S"])
+        self.assertIn("user=tester database=db", closed["starttls"]["dialogue"][0])
+
+    def test_ldapsearch_starts_tls_binds_searches_and_unbinds(self):
+        if not tool("ldapsearch"):
+            self.skipTest("ldapsearch (ldap-utils) is not installed")
+        srv = self.serve("ldap")
+        # 127.0.0.1, not localhost: libldap checks "localhost" against the machine's own name.
+        env = dict(os.environ, LDAPTLS_CACERT=test_apps.cert("root-ca.pem"), LDAPTLS_REQCERT="demand")
+        p = subprocess.run(["ldapsearch", "-ZZ", "-x", "-H", f"ldap://127.0.0.1:{srv.port}", "-b", "", "-s", "base",
+                            "-o", "nettimeout=10"], capture_output=True, text=True, timeout=20, env=env,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("result: 0 Success", p.stdout)
+        closed = self.assert_served(srv, "ldap", "C: UnbindRequest")
+        self.assertEqual(closed["starttls"]["plaintext"],
+                         ["C: ExtendedRequest StartTLS", "S: ExtendedResponse resultCode 0 (success)"])
+
+    def test_ussl_client_upgrades_against_ussl_server_for_every_protocol(self):
+        for protocol in SERVER_PROTOCOLS:
+            with self.subTest(protocol=protocol):
+                srv = self.serve(protocol)
+                r = self.starttls_client(protocol, srv.port, "--cert-reqs", "required", *test_apps.TRUST)
+                self.assert_exit(r, 0)
+                self.assertEqual(r.report["starttls"]["result"], "ok")
+                srv.stop()
+
+    def test_starttls_refuse_makes_ussl_client_exit_9_and_the_connection_fail_with_starttls_failed(self):
+        for protocol in SERVER_PROTOCOLS:
+            with self.subTest(protocol=protocol):
+                srv = self.serve(protocol, "--starttls-refuse")
+                r = self.starttls_client(protocol, srv.port)
+                self.assert_exit(r, 9, "starttls_failed")
+                self.assertIn(r.report["starttls"]["result"], ("refused", "not_offered"))
+                self.assertEqual(srv.wait(), 9)
+                closed = srv.wait_for(lambda e: e["event"] == "closed")
+                self.assertEqual(closed["error"]["kind"], "starttls_failed")
+                self.assertTrue(closed["starttls"]["refused"])
+                self.assertEqual(closed["starttls"]["result"], "refused")
+
+    def test_starttls_inject_is_detected_by_ussl_client_for_every_protocol(self):
+        for protocol in SERVER_PROTOCOLS:
+            with self.subTest(protocol=protocol):
+                srv = self.serve(protocol, "--starttls-inject")
+                r = self.starttls_client(protocol, srv.port)
+                self.assert_exit(r, 9, "starttls_injection")
+                srv.stop()
+                closed = srv.wait_for(lambda e: e["event"] == "closed")
+                self.assertTrue(closed["starttls"]["injected"])
+
+    def test_python_smtplib_is_refused_by_starttls_refuse(self):
+        import smtplib
+        srv = self.serve("smtp", "--starttls-refuse")
+        with smtplib.SMTP("localhost", srv.port, timeout=10) as client:
+            with self.assertRaises(smtplib.SMTPResponseException) as caught:
+                client.starttls(context=self.trusted_context())
+            self.assertEqual(caught.exception.smtp_code, 454)
+        self.assertEqual(srv.wait(), 9)
+        closed = srv.wait_for(lambda e: e["event"] == "closed")
+        self.assertEqual(closed["error"]["message"], "the client quit before STARTTLS (refused: --starttls-refuse)")
+
+    def test_the_human_server_output_shows_both_dialogues_escaped(self):
+        srv = self.server("--starttls", "smtp", "--accept", "1", json_mode=False)
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+            io = Lines(raw)
+            io.line()
+            raw.sendall(b"EHLO \x1b[31mevil\r\n")
+            for _ in range(4):
+                io.line()
+            raw.sendall(b"QUIT\r\n")
+            io.line()
+        self.assertEqual(srv.wait(), 9)
+        self.assertIn("[1] plain C: EHLO \\x1b[31mevil\n", srv.text())
+        self.assertNotIn("\x1b", srv.text())
+
+    def test_starttls_excludes_mode_and_refuse_needs_starttls(self):
+        r = subprocess.run([test_apps.SERVER, *test_apps.SERVER_CERT, "--starttls", "smtp", "--mode", "http"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.strip(), "ussl-server: error: usage: --mode excludes --starttls (see --help)")
+        r = subprocess.run([test_apps.SERVER, *test_apps.SERVER_CERT, "--starttls-refuse"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.strip(), "ussl-server: error: usage: --starttls-refuse requires --starttls (see --help)")
 
 
 def main():
