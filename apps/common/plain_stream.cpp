@@ -33,7 +33,9 @@ void PlainStream::write(std::string_view data) {
       fail("cannot send to the " + who_ + ": " + std::strerror(errno));
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, poll_timeout(step, deadline_)) == 0)
-      fail("the " + who_ + " did not take our data within " + std::to_string(step_timeout_.count()) + " ms");
+      fail("the " + who_ + " did not take our data " +
+           (expired(deadline_) ? "before the end of --timeout"
+                               : "within " + std::to_string(step_timeout_.count()) + " ms"));
   }
 }
 
@@ -55,7 +57,9 @@ void PlainStream::fill(std::size_t max_total) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) fail("cannot read from the " + who_ + ": " + std::strerror(errno));
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, poll_timeout(step, deadline_)) == 0)
-      fail("no answer from the " + who_ + " within " + std::to_string(step_timeout_.count()) + " ms");
+      fail("no answer from the " + who_ +
+           (expired(deadline_) ? " before the end of --timeout"
+                               : " within " + std::to_string(step_timeout_.count()) + " ms"));
   }
 }
 

@@ -670,6 +670,7 @@ class StarttlsClientTests(NetTestCase):
         r = self.client("--starttls", "imap", "--host", "localhost", "--port", peer.port, "--timeout", "500")
         self.assert_exit(r, 9, "starttls_failed")
         self.assertEqual(r.report["starttls"]["failed_at"], "greeting")
+        self.assertEqual(r.report["error"]["message"], "no answer from the server before the end of --timeout")
         self.assertLess(r.report["timing_ms"]["total"], 5000)
 
     def test_an_endless_line_is_cut_at_the_size_limit(self):
