@@ -9,7 +9,17 @@ PACKAGES=(
   libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libre2-dev
   libidn2-dev libpsl-dev publicsuffix
   python3 openssl gnutls-bin curl nginx-light help2man
+  postgresql-client ldap-utils
 )
+
+# Real STARTTLS peers for tests/interop/test_starttls.py. The tests start them in temporary
+# directories on free loopback ports; installing them must not start the system's own instances
+# (which would hold ports 25, 143, 389, 5432, ...): see the policy-rc.d guard below.
+DAEMONS=(
+  postgresql slapd vsftpd prosody mariadb-server
+  dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-submissiond
+)
+PACKAGES+=("${DAEMONS[@]}")
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -26,7 +36,25 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Forbid starting services while installing (invoke-rc.d asks /usr/sbin/policy-rc.d; 101 = "action
+# forbidden"); an existing policy is left as it was, one we add is removed again.
+POLICY=/usr/sbin/policy-rc.d
+added_policy=""
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\n# added by ussl scripts/setup.sh while installing packages\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod 755 "$POLICY"
+  added_policy=1
+fi
+restore_policy() { if [ -n "$added_policy" ]; then $SUDO rm -f "$POLICY"; fi; }
+trap restore_policy EXIT
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
   $SUDO apt-get update
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# Without systemd (containers) nothing was started; with systemd, a unit may have been enabled and
+# started by its package anyway: stop the daemons' system instances, which the tests never use.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  for unit in postgresql slapd vsftpd prosody dovecot mariadb; do
+    $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
 fi

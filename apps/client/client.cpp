@@ -14,6 +14,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "client/pre_tls.hpp"
+#include "common/address.hpp"
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
 #include "common/net.hpp"
@@ -57,6 +59,7 @@ struct Conn {
   std::size_t index = 0;
   Phase phase = Phase::setup;
   std::optional<Endpoint> peer;
+  PreTls pre;  // proxy and STARTTLS
   UniqueFd fd;
   std::unique_ptr<SslSocket> socket;
   std::optional<Clock::time_point> start;
@@ -114,12 +117,13 @@ class ClientRun {
   bool session_wanted(const Conn& conn) const;
 
   const ClientConfig& c_;
+  Target target_;
+  PreTlsConfig pre_;
   Clock::time_point start_;
   Deadline deadline_;
   Options options_;
   TrustStore trust_;
   std::optional<std::string> server_hostname_;
-  std::string connect_host_;  // --host, a U-label name as its A-label
   std::shared_ptr<const Context> context_;
   std::string payload_;
   std::vector<Expectation> expectations_;
@@ -165,6 +169,33 @@ int ClientRun::run() {
 }
 
 void ClientRun::setup() {
+  const auto normalized = [](const std::string& name, const char* flag) {
+    try {
+      return normalize_server_name(name);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::usage, std::string(flag) + ": " + e.message());
+    }
+  };
+  const auto ascii = [](const std::string& name) {
+    return std::all_of(name.begin(), name.end(), [](unsigned char ch) { return ch < 0x80; });
+  };
+  const auto default_port =
+      c_.port_given || c_.starttls.empty() ? static_cast<std::uint16_t>(c_.port) : starttls_default_port(c_.starttls);
+  target_ = target_from(c_.host, c_.port_given ? std::optional<std::uint16_t>(c_.port) : std::nullopt, default_port,
+                        c_.connect_to);
+  // A U-label host is resolved (or sent to a proxy) as its A-label, what DNS holds.
+  if (!ascii(target_.connect_host)) target_.connect_host = normalized(target_.connect_host, "--host");
+  if (!c_.proxy.empty()) {
+    pre_.proxy = parse_proxy_url(c_.proxy, "--proxy");
+  } else if (c_.proxy_env) {
+    pre_.proxy = proxy_from_environment(target_.host);
+  }
+  pre_.tunnel_host = target_.connect_host;
+  pre_.tunnel_port = target_.connect_port;
+  pre_.starttls = c_.starttls;
+  pre_.starttls_name = c_.starttls_name;
+  if (!c_.starttls.empty() && c_.starttls_name.empty())
+    pre_.starttls_name = c_.starttls.starts_with("xmpp") ? target_.host : "localhost";
   options_ = options_from(c_.tls, /*server=*/false);
   if (options_.ca_certs) {
     trust_ = {options_.ca_certs, "flag"};
@@ -185,17 +216,7 @@ void ClientRun::setup() {
   // The name sent as SNI and checked: --server-hostname, else HOST (an IP
   // literal is checked against iPAddress SANs and not sent), in the form
   // the library puts on the wire (no trailing dot, A-labels).
-  // A U-label HOST is also resolved as its A-label (what DNS holds).
-  const std::string host = unbracket(c_.host);
-  const auto normalized = [](const std::string& name, const char* flag) {
-    try {
-      return normalize_server_name(name);
-    } catch (const Error& e) {
-      throw Error(ErrorKind::usage, std::string(flag) + ": " + e.message());
-    }
-  };
-  const bool ascii_host = std::all_of(host.begin(), host.end(), [](unsigned char ch) { return ch < 0x80; });
-  connect_host_ = ascii_host ? c_.host : normalized(host, "--host");
+  const std::string& host = target_.host;
   if (!c_.server_hostname.empty()) {
     server_hostname_ = normalized(c_.server_hostname, "--server-hostname");
   } else if (!c_.no_server_hostname) {
@@ -278,10 +299,12 @@ void ClientRun::connect(Conn& conn) {
   Deadline limit = Clock::now() + milliseconds(c_.connect_timeout_ms);
   if (deadline_ && *deadline_ < *limit) limit = deadline_;
   const auto begin = Clock::now();
-  Connection connection = connect_tcp(connect_host_, static_cast<std::uint16_t>(c_.port), limit);
+  Connection connection = pre_.proxy ? connect_tcp(pre_.proxy->host, pre_.proxy->port, limit)
+                                     : connect_tcp(target_.connect_host, target_.connect_port, limit);
   conn.timing.connect = elapsed_ms(begin);
   conn.peer = connection.peer;
   conn.fd = std::move(connection.fd);
+  if (pre_.proxy || !pre_.starttls.empty()) run_pre_tls(conn.fd.get(), pre_, deadline_, conn.pre);
 }
 
 void ClientRun::wrap(Conn& conn) {
@@ -626,12 +649,15 @@ int ClientRun::finish() {
 void ClientRun::print_header(const Conn& conn) {
   header_printed_ = true;
   const TlsFacts& f = conn.facts;
-  const std::string target = c_.host + ":" + std::to_string(c_.port);
+  std::string target = join_host_port(target_.host, target_.port);
+  if (target_.redirected) target += " via --connect-to " + join_host_port(target_.connect_host, target_.connect_port);
+  if (pre_.proxy) target += " through the proxy";
   if (conn.peer) {
     print_line("connect", to_string(*conn.peer) + " (" + target + ") in " + format_ms(*conn.timing.connect));
   } else {
     print_line("connect", target + ": not connected");
   }
+  print_pre_tls(conn.pre, &print_line);
   if (!conn.socket) return;
   if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
   print_line("kex", key_exchange_summary(f));
@@ -768,6 +794,9 @@ std::string ClientRun::expectation_path_error() const {
   Conn example;
   example.error = ErrorInfo{};
   shape["connections"] = Json::array({connection_summary(example)});
+  // The objects a proxy or STARTTLS run adds (null in a plain report).
+  shape["proxy"] = ProxyReport{}.json();
+  shape["starttls"] = StarttlsReport{}.json();
   return check_paths(expectations_, shape);
 }
 
@@ -797,12 +826,16 @@ Json ClientRun::report_json(int exit_code) const {
   j["schema"] = kSchemaVersion;
   add_connection_fields(j, conn != nullptr ? conn->facts : setup_facts_, error, timing, c_.show_certs);
   j["exit_code"] = exit_code;
-  j["target"] = Json{{"host", c_.host},
-                     {"port", c_.port},
-                     {"address", conn != nullptr && conn->peer ? Json(conn->peer->address) : Json(nullptr)},
-                     {"server_hostname", server_hostname_ ? Json(*server_hostname_) : Json(nullptr)},
-                     {"ca_certs", trust_.path ? Json(*trust_.path) : Json(nullptr)},
-                     {"ca_source", trust_.source}};
+  const bool parsed = target_.port != 0;  // setup may have failed on the address itself
+  j["target"] =
+      Json{{"host", parsed ? Json(target_.host) : Json(c_.host)},
+           {"port", parsed ? Json(target_.port) : Json(nullptr)},
+           {"address", conn != nullptr && conn->peer ? Json(conn->peer->address) : Json(nullptr)},
+           {"server_hostname", server_hostname_ ? Json(*server_hostname_) : Json(nullptr)},
+           {"ca_certs", trust_.path ? Json(*trust_.path) : Json(nullptr)},
+           {"ca_source", trust_.source},
+           {"connect_to",
+            target_.redirected ? Json(join_host_port(target_.connect_host, target_.connect_port)) : Json(nullptr)}};
   j["peer_closed"] = conn != nullptr && conn->peer_closed;
   Json connections = Json::array();
   for (const auto& c : conns_) connections.push_back(connection_summary(c));
@@ -812,6 +845,8 @@ Json ClientRun::report_json(int exit_code) const {
                       {"saved", session_saved_},
                       {"offered", session_offered_ ? Json(*session_offered_) : Json(nullptr)}};
   j["drain"] = drain_json(conn);
+  j["proxy"] = conn != nullptr && conn->pre.proxy ? conn->pre.proxy->json() : Json(nullptr);
+  j["starttls"] = conn != nullptr && conn->pre.starttls ? conn->pre.starttls->json() : Json(nullptr);
   j["expectations"] = Json::array();
   return j;
 }
@@ -830,12 +865,15 @@ void print_client_usage_error(const std::string& message) {
   j["handshake"]["deferred"] = nullptr;
   j["handshake"]["nonblocking"] = nullptr;
   j["exit_code"] = kExitUsage;
-  j["target"] = Json{{"host", nullptr},     {"port", nullptr},     {"address", nullptr}, {"server_hostname", nullptr},
-                     {"ca_certs", nullptr}, {"ca_source", nullptr}};
+  j["target"] =
+      Json{{"host", nullptr},     {"port", nullptr},      {"address", nullptr},   {"server_hostname", nullptr},
+           {"ca_certs", nullptr}, {"ca_source", nullptr}, {"connect_to", nullptr}};
   j["peer_closed"] = false;
   j["connections"] = Json::array();
   j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}, {"offered", nullptr}};
   j["drain"] = drain_json(nullptr);
+  j["proxy"] = nullptr;
+  j["starttls"] = nullptr;
   j["expectations"] = Json::array();
   print_json_line(j);
 }

@@ -11,8 +11,14 @@ namespace ussl::apps {
 struct ClientConfig {
   CommonFlags common;
   TlsFlags tls;
-  std::string host;
+  std::string host;  // --host, or the positional HOST[:PORT]
   int port = 443;
+  bool port_given = false;      // --port was on the command line
+  std::string connect_to;       // --connect-to HOST[:PORT]: connect here, talk to host
+  std::string proxy;            // --proxy URL
+  bool proxy_env = false;       // --proxy-env: HTTPS_PROXY, ALL_PROXY, NO_PROXY as curl
+  std::string starttls;         // --starttls PROTO
+  std::string starttls_name;    // --starttls-name NAME (EHLO/LHLO name, XMPP 'to')
   std::string server_hostname;  // empty: derived from host
   bool no_server_hostname = false;
   std::string send_text;

@@ -6,6 +6,7 @@
 #include "client/client.hpp"
 #include "common/exit_codes.hpp"
 #include "common/logging.hpp"
+#include "common/starttls.hpp"
 
 int main(int argc, char** argv) {
   using namespace ussl::apps;
@@ -16,9 +17,42 @@ int main(int argc, char** argv) {
       "ussl-client"};
   app.get_formatter()->column_width(36);
   add_common_flags(app, c.common, "ussl-client", /*server=*/false);
-  auto* host = app.add_option(
-      "--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal (required unless --chain-file).");
-  app.add_option("--port", c.port, "Connect to this TCP port.")
+  auto* host =
+      app.add_option("--host", c.host,
+                     "Connect to HOST[:PORT]: a DNS name, an IPv4 literal, an IPv6 literal (::1, [::1] or "
+                     "[::1]:443); localhost and *.localhost are loopback without the resolver (required unless "
+                     "--chain-file).")
+          ->type_name("HOST[:PORT]");
+  std::string positional;
+  app.add_option("target", positional, "The same as --host HOST[:PORT].")->type_name("HOST[:PORT]")->excludes(host);
+  app.add_option("--connect-to", c.connect_to,
+                 "Connect to HOST[:PORT] instead (port default: the target's), while SNI, the certificate check "
+                 "and a proxy's CONNECT still use --host.")
+      ->type_name("HOST[:PORT]");
+  auto* proxy =
+      app.add_option("--proxy", c.proxy,
+                     "Connect through this proxy: http://[USER:PASS@]HOST[:PORT] (HTTP CONNECT, Basic auth) or "
+                     "socks5h://[USER:PASS@]HOST[:PORT] (SOCKS5, the proxy resolves names); port default 1080.")
+          ->type_name("URL");
+  app.add_flag("--proxy-env", c.proxy_env,
+               "Use the proxy in $https_proxy, $HTTPS_PROXY, $all_proxy or $ALL_PROXY unless $NO_PROXY names the host "
+               "(as curl).")
+      ->excludes(proxy);
+  app.add_option(
+         "--starttls", c.starttls,
+         "Upgrade a plaintext connection first: smtp, lmtp, imap, pop3, ftp, xmpp, xmpp-server, ldap, postgres, "
+         "mysql, nntp, sieve, irc (the port defaults to the protocol's).")
+      ->type_name("PROTO")
+      ->check(CLI::IsMember(starttls_protocols()));
+  app.add_option("--starttls-name", c.starttls_name,
+                 "Name to give in the dialogue: the XMPP stream's 'to' (default: HOST), the SMTP EHLO / LMTP LHLO name "
+                 "(default: localhost).")
+      ->type_name("NAME");
+  app.callback([&] {
+    if (c.host.empty()) c.host = positional;
+    c.port_given = app.count("--port") > 0;
+  });
+  app.add_option("--port", c.port, "Connect to this TCP port (when HOST has none).")
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();

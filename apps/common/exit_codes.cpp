@@ -36,13 +36,16 @@ constexpr std::array kKindExits = {
     KindExit{ErrorKind::usage, kExitUsage, kExitUsage},
     KindExit{ErrorKind::closed, kExitInternal, kExitInternal},
     KindExit{ErrorKind::internal, kExitInternal, kExitInternal},
+    KindExit{ErrorKind::proxy_failed, kExitConnectFailed, kExitConnectFailed},
+    KindExit{ErrorKind::starttls_failed, kExitStarttlsFailed, kExitStarttlsFailed},
+    KindExit{ErrorKind::starttls_injection, kExitStarttlsFailed, kExitStarttlsFailed},
 };
 
 constexpr std::array kExitCodes = {
     ExitCodeInfo{kExitOk, "success"},
     ExitCodeInfo{kExitInternal, "internal error"},
     ExitCodeInfo{kExitUsage, "usage or configuration error (bad flag, unreadable or invalid cert/key/CA file)"},
-    ExitCodeInfo{kExitConnectFailed, "connection failed (resolve, refused, unreachable, connect timeout)"},
+    ExitCodeInfo{kExitConnectFailed, "connection failed (resolve, refused, unreachable, connect timeout, proxy)"},
     ExitCodeInfo{kExitHandshakeFailed, "TLS handshake failed (protocol error, alert received, certificate rejected)"},
     ExitCodeInfo{kExitVerifyFailed,
                  "certificate verification failed (chain, dates, hostname, purpose, rules, strength, revocation, "
@@ -50,6 +53,7 @@ constexpr std::array kExitCodes = {
     ExitCodeInfo{kExitIoError, "I/O error after the handshake (reset, truncated EOF)"},
     ExitCodeInfo{kExitTimeout, "timeout after connecting"},
     ExitCodeInfo{kExitExpectation, "an --expect did not hold (with --expect, 0 means every expectation held)"},
+    ExitCodeInfo{kExitStarttlsFailed, "STARTTLS failed (not offered, refused, plaintext injected after the go-ahead)"},
 };
 
 }  // namespace

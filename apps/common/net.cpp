@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
+#include "common/address.hpp"
 #include "ussl/error.hpp"
 
 namespace ussl::apps {
@@ -110,12 +112,36 @@ int finish_connect(int fd, Deadline deadline) {
   return err;
 }
 
+// The addresses to try: "localhost" and names under ".localhost" are the
+// loopback addresses without asking the resolver (RFC 6761 §6.3, as curl);
+// anything else is resolved.
+std::vector<AddrInfoPtr> addresses_of(const std::string& host, std::uint16_t port) {
+  std::vector<AddrInfoPtr> out;
+  if (!is_localhost_name(unbracket(host))) {
+    out.push_back(resolve(host, port, 0, ErrorKind::resolve_failed));
+    return out;
+  }
+  for (const auto& address : localhost_addresses()) {
+    try {
+      out.push_back(resolve(address, port, AI_NUMERICHOST, ErrorKind::resolve_failed));
+    } catch (const Error&) {
+      // this loopback family is not available here: the other one is tried
+    }
+  }
+  if (out.empty()) throw Error(ErrorKind::resolve_failed, "cannot resolve '" + host + "': no loopback address");
+  return out;
+}
+
 }  // namespace
 
 Connection connect_tcp(const std::string& host, std::uint16_t port, Deadline deadline) {
-  const AddrInfoPtr addresses = resolve(host, port, 0, ErrorKind::resolve_failed);
+  const std::vector<AddrInfoPtr> resolved = addresses_of(host, port);
   std::optional<Error> last;
-  for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
+  std::vector<const addrinfo*> candidates;
+  for (const auto& list : resolved) {
+    for (const addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) candidates.push_back(ai);
+  }
+  for (const addrinfo* ai : candidates) {
     const Endpoint peer = endpoint_of(ai->ai_addr);
     spdlog::debug("connecting to {}", to_string(peer));
     UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));

@@ -4,6 +4,7 @@
 
 #include "common/logging.hpp"
 #include "server/server.hpp"
+#include "server/starttls_server.hpp"
 
 int main(int argc, char** argv) {
   using namespace ussl::apps;
@@ -19,11 +20,12 @@ int main(int argc, char** argv) {
       ->type_name("PORT")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  app.add_option("--mode", c.mode,
-                 "Serve each connection: echo (send back what arrives), http (answer each request with a page "
-                 "describing the connection), discard (read and drop), source (send --source-bytes, then close).")
-      ->check(CLI::IsMember({"echo", "http", "discard", "source"}))
-      ->capture_default_str();
+  auto* mode =
+      app.add_option("--mode", c.mode,
+                     "Serve each connection: echo (send back what arrives), http (answer each request with a page "
+                     "describing the connection), discard (read and drop), source (send --source-bytes, then close).")
+          ->check(CLI::IsMember({"echo", "http", "discard", "source"}))
+          ->capture_default_str();
   app.add_option("--source-bytes", c.source_bytes, "Send N bytes per connection in --mode source.")
       ->type_name("N")
       ->capture_default_str();
@@ -46,6 +48,21 @@ int main(int argc, char** argv) {
       ->type_name("MS")
       ->capture_default_str();
 
+  auto* starttls =
+      app.add_option(
+             "--starttls", c.starttls,
+             "Speak PROTO in plaintext first (smtp, imap, pop3, ftp, postgres, ldap), start TLS on the client's "
+             "STARTTLS, then answer its commands minimally inside TLS (instead of --mode).")
+          ->type_name("PROTO")
+          ->check(CLI::IsMember(server_starttls_protocols()))
+          ->excludes(mode);
+  app.add_flag("--starttls-refuse", c.starttls_refuse, "Answer the STARTTLS command with an error (test a client).")
+      ->needs(starttls);
+  app.add_flag("--starttls-inject", c.starttls_inject,
+               "Send extra plaintext right after the STARTTLS go-ahead (the command-injection case a client must not "
+               "process).")
+      ->needs(starttls)
+      ->excludes("--starttls-refuse");
   app.add_option("--threads", c.threads,
                  "Run N event loops, each on its own thread (0: one per usable core, from the CPU affinity).")
       ->check(CLI::Range(0, 1024))

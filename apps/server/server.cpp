@@ -29,6 +29,7 @@
 #include "common/net.hpp"
 #include "common/report.hpp"
 #include "server/http.hpp"
+#include "server/starttls_server.hpp"
 #include "ussl/ussl.hpp"
 
 namespace ussl::apps {
@@ -67,7 +68,7 @@ extern "C" void on_signal(int) {
 
 std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
 
-enum class Mode { echo, http, discard, source };
+enum class Mode { echo, http, discard, source, starttls };
 
 Mode mode_from(const std::string& name) {
   if (name == "http") return Mode::http;
@@ -128,6 +129,10 @@ struct Conn {
   TlsFacts facts;   // as of the handshake event; kept only for --mode http
   std::string out;  // bytes the socket has not accepted yet
   HttpParser http;
+  std::unique_ptr<StarttlsSession> starttls;  // --starttls: the dialogue, before and inside TLS
+  bool plain = false;                         // --starttls: still plaintext (no socket yet)
+  std::uint64_t plain_sent = 0;
+  std::uint64_t plain_received = 0;
   std::uint64_t source_left = 0;
   std::uint64_t source_offset = 0;
   bool read_stalled = false;  // stopped reading with data possibly buffered
@@ -152,7 +157,9 @@ class Worker;
 class Server {
  public:
   explicit Server(const ServerConfig& config)
-      : c_(config), mode_(mode_from(config.mode)), expectations_(parse_expectations(config.common.expect)) {}
+      : c_(config),
+        mode_(config.starttls.empty() ? mode_from(config.mode) : Mode::starttls),
+        expectations_(parse_expectations(config.common.expect)) {}
   ~Server();
   int run();
 
@@ -223,6 +230,7 @@ class Worker {
   void service(Conn& conn);
   void settle(Conn& conn);
   void drive(Conn& conn);
+  bool drive_plain(Conn& conn);
   void read_in(Conn& conn);
   void write_out(Conn& conn);
   void fill_source(Conn& conn);
@@ -674,6 +682,15 @@ void Worker::accept_ready() {
     } else {
       human(conn, "accepted from " + to_string(conn.peer));
     }
+    if (mode_ == Mode::starttls) {
+      // Plaintext first: the socket is wrapped once the dialogue reaches its go-ahead.
+      conn.starttls = StarttlsSession::create(c_.starttls, {c_.starttls_refuse, c_.starttls_inject});
+      conn.plain = true;
+      conn.out = conn.starttls->greeting();
+      if (c_.handshake_timeout_ms > 0) set_timer(conn, TimerList::handshake);
+      service(conn);
+      continue;
+    }
     try {
       conn.socket = server_.context()->wrap(fd, std::nullopt, /*do_handshake=*/false);
     } catch (const Error& e) {
@@ -735,7 +752,50 @@ void Worker::settle(Conn& conn) {
   }
 }
 
+// --starttls before TLS: reads the client's commands, sends the answers;
+// returns true once the go-ahead is sent and the socket is wrapped (the
+// handshake follows as for every connection).
+bool Worker::drive_plain(Conn& conn) {
+  StarttlsSession& session = *conn.starttls;
+  char buffer[4096];
+  for (int i = 0; i < 16 && !session.upgrade() && !session.done(); ++i) {
+    const ssize_t n = ::recv(conn.fd, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      conn.plain_received += static_cast<std::uint64_t>(n);
+      touch(conn);
+      conn.out += session.feed_plain(std::string_view(buffer, static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (n == 0) {
+      throw Error(ErrorKind::starttls_failed, std::string("the client closed the connection before STARTTLS") +
+                                                  (session.refused() ? " (refused: --starttls-refuse)" : ""));
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    throw Error(errno == ECONNRESET ? ErrorKind::connection_reset : ErrorKind::internal, errno_text("recv()"));
+  }
+  while (!conn.out.empty()) {
+    const ssize_t n = ::send(conn.fd, conn.out.data(), conn.out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      conn.plain_sent += static_cast<std::uint64_t>(n);
+      conn.out.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    throw Error(ErrorKind::connection_reset, errno_text("send()"));
+  }
+  if (session.done())
+    throw Error(ErrorKind::starttls_failed, std::string("the client quit before STARTTLS") +
+                                                (session.refused() ? " (refused: --starttls-refuse)" : ""));
+  if (!session.upgrade()) return false;
+  conn.plain = false;  // from here the socket owns the descriptor (wrap closes it when it fails)
+  conn.socket = server_.context()->wrap(conn.fd, std::nullopt, /*do_handshake=*/false);
+  return true;
+}
+
 void Worker::drive(Conn& conn) {
+  if (conn.plain && !drive_plain(conn)) return;
   SslSocket& socket = *conn.socket;
   if (!conn.handshake_done && !c_.tls.defer_handshake) {
     if (!socket.do_handshake()) return;
@@ -784,6 +844,10 @@ void Worker::read_in(Conn& conn) {
     touch(conn);
     if (mode_ == Mode::echo) conn.out += *data;
     if (mode_ == Mode::http) conn.http.feed(*data);
+    if (mode_ == Mode::starttls) {
+      conn.out += conn.starttls->feed_tls(*data);
+      if (conn.starttls->done()) conn.closing = true;
+    }
   }
 }
 
@@ -930,6 +994,8 @@ Deadline Worker::next_deadline() const {
 }
 
 std::uint32_t Worker::interest(const Conn& conn) const {
+  if (conn.plain) return EPOLLIN | (conn.out.empty() ? 0U : static_cast<std::uint32_t>(EPOLLOUT));
+  if (!conn.socket) return EPOLLIN;  // wrapping failed: the connection is being closed
   const SslSocket& socket = *conn.socket;
   if (!conn.handshake_done) {
     if (socket.want() == Want::write) return EPOLLOUT;
@@ -946,10 +1012,10 @@ std::uint32_t Worker::interest(const Conn& conn) const {
 
 void Worker::fail(Conn& conn, const Error& error) {
   // From the socket: a deferred handshake can complete inside a read that then fails.
-  const Phase phase = conn.socket->handshake().done ? Phase::data : Phase::handshake;
+  const Phase phase = conn.socket && conn.socket->handshake().done ? Phase::data : Phase::handshake;
   const ErrorInfo info = ErrorInfo::from(error);
   if (!conn.handshake_reported) {
-    conn.facts = facts_of(*conn.socket);
+    conn.facts = conn.socket ? facts_of(*conn.socket) : TlsFacts{};
     conn.facts.handshake.deferred = c_.tls.defer_handshake;
     conn.handshake_ms = elapsed_ms(conn.accepted);
     conn.handshake_reported = true;
@@ -959,9 +1025,13 @@ void Worker::fail(Conn& conn, const Error& error) {
 }
 
 void Worker::close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase) {
-  const std::uint64_t sent = conn.socket->bytes_written();
-  const std::uint64_t received = conn.socket->bytes_read();
-  conn.socket->close();  // also takes the descriptor out of the epoll set
+  const std::uint64_t sent = conn.socket ? conn.socket->bytes_written() : conn.plain_sent;
+  const std::uint64_t received = conn.socket ? conn.socket->bytes_read() : conn.plain_received;
+  if (conn.socket) {
+    conn.socket->close();  // also takes the descriptor out of the epoll set
+  } else if (conn.plain) {
+    ::close(conn.fd);
+  }
   conn.finished = true;
   set_timer(conn, TimerList::none);
   done_.push_back(&conn);
@@ -976,12 +1046,17 @@ void Worker::close_conn(Conn& conn, const std::string& reason, const std::option
     j["exit_code"] = code;
     j["bytes"] = Json{{"sent", sent}, {"received", received}};
     j["timing_ms"] = Json{{"total", ms_or_null(total)}};
+    if (conn.starttls) j["starttls"] = conn.starttls->json();
     out_.add(json_line(j));
   } else {
     std::string text = "closed (" + reason + "): received " + std::to_string(received) + ", sent " +
                        std::to_string(sent) + " bytes, " + format_ms(total);
     if (error) text += "; FAILED (exit " + std::to_string(code) + ") " + describe(*error);
     human(conn, text);
+    if (conn.starttls) {
+      const Json s = conn.starttls->json();
+      for (const auto& line : s["dialogue"]) human(conn, "tls " + line.get<std::string>());
+    }
   }
   if (error) spdlog::warn("[{}] {}", conn.id, describe(*error));
 }
@@ -1019,9 +1094,16 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
     }
   }
   j["expectations"] = expectations_json(results);
+  if (conn.starttls) j["starttls"] = conn.starttls->json();
   if (c_.common.json) {
     out_.add(json_line(j));
     return;
+  }
+  if (conn.starttls) {
+    const Json s = conn.starttls->json();
+    human(conn, "starttls " + conn.starttls->protocol() + ": " + s["result"].get<std::string>() +
+                    (s["injected"].get<bool>() ? ", plaintext injected after the go-ahead (--starttls-inject)" : ""));
+    for (const auto& line : s["plaintext"]) human(conn, "plain " + line.get<std::string>());
   }
   if (error) {
     human(conn, "handshake FAILED (exit " + std::to_string(exit_code_for(error->kind, Phase::handshake, error->alert)) +

@@ -24,6 +24,9 @@ struct ServerConfig {
   int handshake_timeout_ms = 10000;
   int idle_timeout_ms = 0;  // 0: none
   int threads = 0;          // 0: one per usable core
+  std::string starttls;     // --starttls PROTO: plaintext dialogue first (replaces --mode)
+  bool starttls_refuse = false;
+  bool starttls_inject = false;
 };
 
 // Serves until --accept connections finished or a signal; returns the exit code.

@@ -40,6 +40,10 @@ constexpr std::array kKinds = {
     KindInfo{ErrorKind::cert_weak, "cert_weak", EACCES, "certificate key or signature is too weak"},
     KindInfo{ErrorKind::cert_revoked, "cert_revoked", EACCES, "certificate is revoked"},
     KindInfo{ErrorKind::chain_too_long, "chain_too_long", EACCES, "certificate chain is too long"},
+    KindInfo{ErrorKind::proxy_failed, "proxy_failed", ECONNREFUSED, "the proxy refused or failed the tunnel"},
+    KindInfo{ErrorKind::starttls_failed, "starttls_failed", EPROTO, "STARTTLS not offered, refused or failed"},
+    KindInfo{ErrorKind::starttls_injection, "starttls_injection", EPROTO,
+             "plaintext received after the STARTTLS go-ahead, before the handshake"},
 };
 
 const KindInfo* find(ErrorKind kind) noexcept {

@@ -34,6 +34,10 @@ enum class ErrorKind {
   cert_weak,       // key or signature hash below the security level
   cert_revoked,    // listed on a CRL of its issuer
   chain_too_long,  // more intermediates than the depth limit
+  // Before the TLS handshake, in the programs (the library only gets the connected socket):
+  proxy_failed,        // the proxy refused or failed the tunnel
+  starttls_failed,     // the server did not offer STARTTLS, refused it, or broke its plaintext protocol
+  starttls_injection,  // the server sent plaintext after its STARTTLS go-ahead, before the handshake
 };
 
 // The stable snake_case name of a kind ("cert_expired").

@@ -41,7 +41,7 @@ CONNECTION_KEYS = [
     "alpn", "resumed", "chain_min_days_left"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
-    "exit_code", "target", "peer_closed", "connections", "session", "drain", "expectations"
+    "exit_code", "target", "peer_closed", "connections", "session", "drain", "proxy", "starttls", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
     "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed",
@@ -61,7 +61,8 @@ ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
     "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed",
-    "cert_purpose", "cert_invalid", "cert_weak", "cert_revoked", "chain_too_long"
+    "cert_purpose", "cert_invalid", "cert_weak", "cert_revoked", "chain_too_long", "proxy_failed", "starttls_failed",
+    "starttls_injection"
 }
 
 
@@ -300,7 +301,7 @@ class AppTestCase(unittest.TestCase):
         self.assertEqual(report["schema"], 1)
         self.assert_connection_fields(report)
         self.assertEqual(list(report["target"].keys()),
-                         ["host", "port", "address", "server_hostname", "ca_certs", "ca_source"])
+                         ["host", "port", "address", "server_hostname", "ca_certs", "ca_source", "connect_to"])
         self.assertEqual(list(report["session"].keys()), ["in", "out", "saved", "offered"])
         for entry in report["connections"]:
             self.assertEqual(list(entry.keys()), CONNECTION_SUMMARY_KEYS)
@@ -380,8 +381,10 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertGreaterEqual(j["timing_ms"]["total"], j["timing_ms"]["handshake"])
         self.assertEqual(j["target"], {
             "host": "localhost", "port": srv.port, "address": "127.0.0.1", "server_hostname": "localhost",
-            "ca_certs": cert("root-ca.pem"), "ca_source": "flag"
+            "ca_certs": cert("root-ca.pem"), "ca_source": "flag", "connect_to": None
         })
+        self.assertIsNone(j["proxy"])
+        self.assertIsNone(j["starttls"])
 
     def test_client_under_cert_reqs_none_says_not_verified_and_still_shows_what_verification_found(self):
         srv = self.server()
