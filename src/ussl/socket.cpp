@@ -317,6 +317,18 @@ Error SslSocket::Impl::map_error(int err, bool handshake) {
   }
   if (err == WOLFSSL_ERROR_ZERO_RETURN)
     return Error(ErrorKind::protocol_error, "peer sent close_notify during the handshake", err);
+  if (err == MAX_CHAIN_ERROR && handshake) {
+#ifdef MAX_CHAIN_DEPTH
+    constexpr int kCollected = MAX_CHAIN_DEPTH;
+#else
+    constexpr int kCollected = 9;  // wolfSSL's default (Debian's build)
+#endif
+    record_failure(ErrorKind::chain_too_long,
+                   "the peer sent more certificates than this wolfSSL collects (MAX_CHAIN_DEPTH " +
+                       std::to_string(kCollected) + ")",
+                   -1, err);
+    return Error(ErrorKind::chain_too_long, verify.reason, err);
+  }
   if (err == NO_PEER_CERT || (server && handshake && verify.mode == CertReqs::required && !verify.performed &&
                               (err == VERIFY_CERT_ERROR || err == NO_PEER_VERIFY))) {
     record_failure(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", 0, err);
