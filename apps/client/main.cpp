@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   auto* name = app.add_option("--server-hostname", c.server_hostname,
-                              "Send NAME as SNI and verify the certificate against it (default: HOST when it is "
-                              "a DNS name, none for an IP literal).")
+                              "Send NAME as SNI and verify the certificate against it, without a trailing dot and "
+                              "with U-labels as A-labels (default: HOST; an IP literal is checked against the "
+                              "iPAddress SANs and not sent).")
                    ->type_name("NAME");
   app.add_flag("--no-server-hostname", c.no_server_hostname,
-               "Send no SNI and check no name (the chain is still verified).")
+               "Send no SNI and check no name, not even an IP-literal HOST (the chain is still verified).")
       ->excludes(name);
   add_tls_flags(app, c.tls, /*server=*/false);
   auto* send = app.add_option("--send", c.send_text, "Send TEXT after the handshake.")->type_name("TEXT");
@@ -41,8 +42,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()))
       ->type_name("N");
   app.add_option("--read-timeout", c.read_timeout_ms,
-                 "Stop reading after MS milliseconds without data (default: 200 when nothing was sent, 1000 after "
-                 "sending, none with --read-bytes).")
+                 "Stop reading after MS milliseconds without data (default: 1000 after sending; none with "
+                 "--read-bytes; nothing sent: no wait, or after a TLS 1.3 CertificateRequest at least 200 ms and "
+                 "twice the handshake round trip, for a late alert).")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()))
       ->type_name("MS");
   app.add_option("--connect-timeout", c.connect_timeout_ms, "Give up connecting after MS milliseconds.")

@@ -51,6 +51,7 @@ Json verify_json(const VerifyResult& verify) {
   j["depth"] = verify.failure && verify.depth >= 0 ? Json(verify.depth) : Json(nullptr);
   j["hostname"] = or_null(verify.hostname);
   j["hostname_ok"] = or_null(verify.hostname_ok);
+  j["cn_fallback"] = verify.hostname_ok ? Json(verify.cn_fallback) : Json(nullptr);
   Json problems = Json::array();
   for (const auto& p : verify.problems) {
     problems.push_back(Json{{"kind", std::string(error_kind_name(p.kind))},
@@ -162,6 +163,7 @@ std::string verify_summary(const VerifyResult& verify, bool server_side) {
     found = "chain ok";
     if (verify.hostname) {
       found += ", hostname '" + *verify.hostname + "' ok";
+      if (verify.cn_fallback) found += " (legacy: matched the subject CN, the certificate has no SAN)";
     } else {
       found += ", no hostname checked";
     }

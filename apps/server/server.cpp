@@ -1078,6 +1078,11 @@ std::string check_sni_spec(const std::string& spec) {
   if (first == std::string::npos || first == last) return "expected NAME:CERTFILE:KEYFILE, got '" + spec + "'";
   if (first == 0 || last == first + 1 || last + 1 == spec.size())
     return "NAME, CERTFILE and KEYFILE must not be empty in '" + spec + "'";
+  try {
+    normalize_server_name(spec.substr(0, first));  // a U-label must have an A-label
+  } catch (const Error& e) {
+    return e.message();
+  }
   return {};
 }
 

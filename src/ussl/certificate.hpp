@@ -40,10 +40,8 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der);
 // True when hostname is an IPv4 or IPv6 literal.
 bool is_ip_literal(std::string_view hostname);
 
-// The hostname rule: an IP literal matches only an equal SAN iPAddress; a DNS
-// name matches SAN dNSName entries (case-insensitive; "*" as the whole
-// leftmost label matches exactly one label, never for IP literals), and the
-// subject CN only when the certificate has no DNS or IP SAN entries.
+// The server-name rule, as a yes/no (names.hpp: match_server_name gives the
+// reason and whether the legacy CN was used; defined in names.cpp).
 bool hostname_matches(const CertificateInfo& cert, std::string_view hostname);
 
 }  // namespace ussl

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "internal.hpp"
+#include "ussl/names.hpp"
 #include "ussl/verify/internal.hpp"
 
 namespace ussl {
@@ -355,8 +356,10 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   }
   for (const auto& sni : options.sni_certificates) {
     if (sni.name.empty()) throw Error(ErrorKind::usage, "an SNI certificate needs a server name");
+    // Compared with the SNI clients send: no trailing dot, A-labels.
+    const std::string name = normalize_server_name(sni.name);
     const KeyPair p = load_key_pair(sni.certfile, sni.keyfile);
-    impl->sni.push_back({sni.name, {p.cert, p.cert_format, p.key, p.key_format}});
+    impl->sni.push_back({name, {p.cert, p.cert_format, p.key, p.key_format}});
   }
   if (options.security_level < 0 || options.security_level > 3)
     throw Error(ErrorKind::usage, "security level " + std::to_string(options.security_level) + " is not 0-3");
@@ -385,7 +388,12 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     wolfSSL_CTX_set_verify(ctx, mode, verify_callback);
   }
   if (server) wolfSSL_CTX_set_servername_callback(ctx, servername_callback);
+  // Server with only SNI certificates: refuse a client that named no known
+  // server. Client: note the server's CertificateRequest (which callback
+  // wolfSSL runs for it depends on whether the client has a certificate).
   if (server && !options.certfile) wolfSSL_CTX_set_cert_cb(ctx, cert_setup_callback, nullptr);
+  if (!server && options.certfile) wolfSSL_CTX_set_cert_cb(ctx, cert_setup_callback, nullptr);
+  if (!server && !options.certfile) wolfSSL_CTX_set_client_cert_cb(ctx, certificate_request_callback);
 
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
 }

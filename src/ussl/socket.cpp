@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "internal.hpp"
+#include "ussl/names.hpp"
 
 namespace ussl {
 
@@ -56,6 +57,8 @@ struct SslSocket::Impl {
   std::string stalled;                 // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::optional<std::chrono::steady_clock::time_point> first_sent;  // client: ClientHello handed to the transport
+  std::string resumed_ticket;  // client: the ticket this connection resumed with (a new one replaces it)
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
@@ -104,12 +107,21 @@ int io_result_to_cbio(SslSocket::Impl& s, const IoResult& r, bool reading) {
 int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->recv({reinterpret_cast<std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (s.first_sent && !s.hs.round_trip && r.status == IoResult::Status::ok && r.n > 0)
+    s.hs.round_trip =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *s.first_sent);
   return io_result_to_cbio(s, r, true);
 }
 
 int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
+  // The client's first send starts the round-trip clock, taken before the
+  // send: on loopback the server may answer before send() returns here (its
+  // thread preempts ours).
+  const bool first = !s.server && !s.first_sent;
+  const auto now = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const IoResult r = s.transport->send({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (first && r.status == IoResult::Status::ok && r.n > 0) s.first_sent = now;
   return io_result_to_cbio(s, r, false);
 }
 
@@ -189,6 +201,12 @@ void SslSocket::Impl::run_verdict() {
   if (hostname && !server) {
     verify.hostname_ok = std::none_of(verdict.problems.begin(), verdict.problems.end(),
                                       [](const CertProblem& p) { return p.kind == ErrorKind::hostname_mismatch; });
+    // Whether the match leaned on the legacy CN (the verdict's own name rule
+    // is the same match_server_name, through hostname_matches).
+    try {
+      verify.cn_fallback = match_server_name(parse_certificate(raw_chain.front()), *hostname).cn_fallback;
+    } catch (const Error&) {
+    }
   }
   if (!verdict.problems.empty()) {
     const auto& first = verdict.problems.front();
@@ -199,12 +217,31 @@ void SslSocket::Impl::run_verdict() {
 
 int servername_callback(WOLFSSL* ssl, int* alert, void*) {
   auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
-  const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
-  if (s == nullptr || name == nullptr || *name == '\0') return 0;
-  s->sni = name;
+  if (s == nullptr) return 0;
   const auto& impl = *s->ctx;
+  const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
+  if (name == nullptr || *name == '\0') {
+    if (impl.options.certfile) return 0;
+    // Only SNI certificates, and the client named no server: RFC 8446 §9.2
+    // says a TLS 1.3 server that requires server_name answers its absence
+    // with missing_extension; under TLS 1.2 the alert for "no certificate for
+    // the name asked" is unrecognized_name (RFC 6066 §3).
+    const bool tls13 = wolfSSL_version(ssl) == TLS1_3_VERSION;
+    s->setup_failure = Error(ErrorKind::protocol_error,
+                             "client sent no SNI and there is no default certificate (only SNI certificates); sent "
+                             "alert " +
+                                 std::string(tls13 ? "missing_extension" : "unrecognized_name"));
+    *alert = tls13 ? 109 : 112;  // missing_extension : unrecognized_name
+    return 2;                    // SSL_TLSEXT_ERR_ALERT_FATAL
+  }
+  s->sni = name;
+  // A client that sends a trailing dot (RFC 6066 §3 forbids it) still finds
+  // the certificate for its name.
+  std::string_view wanted(name);
+  if (wanted.size() > 1 && wanted.back() == '.') wanted.remove_suffix(1);
   for (const auto& entry : impl.sni) {
-    if (strcasecmp(entry.name.c_str(), name) != 0) continue;
+    if (entry.name.size() != wanted.size() || strncasecmp(entry.name.c_str(), wanted.data(), wanted.size()) != 0)
+      continue;
     const auto& p = entry.pair;
     const auto* cert = reinterpret_cast<const unsigned char*>(p.cert.data());
     const auto* key = reinterpret_cast<const unsigned char*>(p.key.data());
@@ -235,10 +272,28 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
 // wolfSSL-internal "no certificate" error.
 int cert_setup_callback(WOLFSSL* ssl, void*) {
   auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
-  if (s == nullptr || s->ctx->options.certfile || s->sni_certificate) return 1;
+  if (s == nullptr) return 1;
+  if (!s->server) {
+    // A client with a certificate: wolfSSL runs this when it processes the
+    // server's CertificateRequest (TLS 1.2 and 1.3).
+    s->hs.certificate_requested = true;
+    return 1;
+  }
+  if (s->ctx->options.certfile || s->sni_certificate) return 1;
   if (!s->setup_failure)
     s->setup_failure = Error(ErrorKind::protocol_error,
                              "client sent no SNI and there is no default certificate (only SNI certificates)");
+  return 0;
+}
+
+// A client without a certificate: wolfSSL asks this for one when the server
+// sent a CertificateRequest (TLS 1.2: on receiving it; TLS 1.3: when sending
+// the client's Certificate). None is given: an empty Certificate goes out.
+// (The cert-setup callback cannot serve here: with it set, wolfSSL 5.7
+// promises a certificate and fails with NO_CERT_ERROR.)
+int certificate_request_callback(WOLFSSL* ssl, WOLFSSL_X509**, WOLFSSL_EVP_PKEY**) {
+  auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
+  if (s != nullptr) s->hs.certificate_requested = true;
   return 0;
 }
 
@@ -258,6 +313,16 @@ int ticket_callback(WOLFSSL*, const unsigned char*, int, void* ctx) {
 struct SessionFree {
   void operator()(WOLFSSL_SESSION* s) const noexcept { wolfSSL_SESSION_free(s); }
 };
+
+// The session ticket a client holds now ("" when none).
+std::string current_ticket(WOLFSSL* ssl) {
+  std::string ticket(4096, '\0');
+  word32 size = static_cast<word32>(ticket.size());
+  if (wolfSSL_get_SessionTicket(ssl, reinterpret_cast<unsigned char*>(ticket.data()), &size) != WOLFSSL_SUCCESS)
+    return {};
+  ticket.resize(size);
+  return ticket;
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -388,6 +453,8 @@ void SslSocket::Impl::handshake_finished() {
       throw *sticky;
     }
   }
+  if (!server && wolfSSL_version(ssl.get()) == TLS1_3_VERSION && wolfSSL_session_reused(ssl.get()) == 1)
+    resumed_ticket = current_ticket(ssl.get());
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -442,9 +509,10 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
   impl->hs.deferred = !args.do_handshake;
   if (server_hostname && server_hostname->empty()) throw Error(ErrorKind::usage, "server_hostname is empty");
-  if (!impl->server) {
-    impl->hostname = server_hostname;
-    impl->verify.hostname = server_hostname;
+  if (!impl->server && server_hostname) {
+    // SNI and the name checked: no trailing dot, A-labels (names.hpp).
+    impl->hostname = normalize_server_name(*server_hostname);
+    impl->verify.hostname = impl->hostname;
   }
 
   impl->ssl.reset(wolfSSL_new(impl_->ctx.get()));
@@ -455,11 +523,12 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   wolfSSL_SetIOReadCtx(ssl, impl.get());
   wolfSSL_SetIOWriteCtx(ssl, impl.get());
   wolfSSL_SetCertCbCtx(ssl, impl.get());
-  if (!impl->server && server_hostname && !is_ip_literal(*server_hostname)) {
-    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, server_hostname->data(),
-                       static_cast<unsigned short>(server_hostname->size())) != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::usage, "server_hostname '" + *server_hostname + "' cannot be sent as SNI");
-    impl->sni = server_hostname;  // what the client sends, known before the handshake
+  if (!impl->server && impl->hostname && !is_ip_literal(*impl->hostname)) {
+    const std::string& name = *impl->hostname;
+    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name.data(), static_cast<unsigned short>(name.size())) !=
+        WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "server_hostname '" + name + "' cannot be sent as SNI");
+    impl->sni = name;  // what the client sends, known before the handshake
   }
   if (!impl_->options.alpn.empty()) {
     for (const auto& proto : impl_->options.alpn) impl->alpn_list += (impl->alpn_list.empty() ? "" : ",") + proto;
@@ -765,7 +834,10 @@ bool SslSocket::session_ticket_received() const noexcept {
   // the session itself.
   if (!s.hs.done || !s.ssl || s.server) return false;
   WOLFSSL_SESSION* session = wolfSSL_get_session(s.ssl.get());
-  return session != nullptr && wolfSSL_SESSION_has_ticket(session) == 1;
+  if (session == nullptr || wolfSSL_SESSION_has_ticket(session) != 1) return false;
+  // A resumed connection holds the ticket it resumed with until the server
+  // sends a new one.
+  return s.resumed_ticket.empty() || current_ticket(s.ssl.get()) != s.resumed_ticket;
 }
 
 std::optional<std::string> SslSocket::session() const {

@@ -36,14 +36,14 @@ CONNECTION_KEYS = [
     "alpn", "resumed"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
-    "exit_code", "target", "peer_closed", "connections", "session", "expectations"
+    "exit_code", "target", "peer_closed", "connections", "session", "drain", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
     "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
 VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok",
-               "problems", "path", "wolfssl_error"]
+               "cn_fallback", "problems", "path", "wolfssl_error"]
 CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
              "chain_length"]
 CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
@@ -327,8 +327,9 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertEqual(j["sni"], "localhost")
         self.assertEqual(j["verify"], {
             "mode": "required", "enforced": True, "verified": True, "result": "ok", "reason": None,
-            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True, "problems": [],
-            "path": ["CN=localhost", "CN=ussl Test Intermediate CA", "CN=ussl Test Root CA"], "wolfssl_error": None
+            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True, "cn_fallback": False,
+            "problems": [], "path": ["CN=localhost", "CN=ussl Test Intermediate CA", "CN=ussl Test Root CA"],
+            "wolfssl_error": None
         })
         pc = j["peer_certificate"]
         self.assertEqual(pc["key"], {"type": "EC", "bits": 256, "curve": "P-256"})
@@ -462,14 +463,14 @@ class ClientAgainstServerTests(AppTestCase):
         event = srv.wait_for(lambda e: e["event"] == "handshake")
         self.assertEqual(event["sni"], "server.ussl.test")
 
-    def test_ip_literal_host_sends_no_sni_and_checks_no_name_by_default(self):
+    def test_ip_literal_host_sends_no_sni_and_is_checked_against_the_ip_sans(self):
         srv = self.server()
         r = self.client("--host", "127.0.0.1", "--port", srv.port, "--cert-reqs", "required", *TRUST)
         self.assert_exit(r, 0)
         self.assertIsNone(r.report["sni"])
-        self.assertIsNone(r.report["verify"]["hostname"])
-        self.assertIsNone(r.report["verify"]["hostname_ok"])
-        self.assertIsNone(r.report["target"]["server_hostname"])
+        self.assertEqual(r.report["verify"]["hostname"], "127.0.0.1")
+        self.assertTrue(r.report["verify"]["hostname_ok"])
+        self.assertEqual(r.report["target"]["server_hostname"], "127.0.0.1")
         event = srv.wait_for(lambda e: e["event"] == "handshake")
         self.assertIsNone(event["sni"])
 

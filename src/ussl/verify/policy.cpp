@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ussl/names.hpp"
 #include "ussl/verify/names.hpp"
 
 namespace ussl {
@@ -193,15 +194,12 @@ struct Judge {
       }
     }
     if (policy.hostname) {
-      const CertificateInfo view = name_view(c);
-      if (!hostname_matches(view, *policy.hostname)) {
-        std::string list;
-        for (const auto& n : view.san) list += (list.empty() ? "" : ", ") + n;
-        if (list.empty()) list = "CN=" + view.common_name;
-        problems.push_back(
-            {ErrorKind::hostname_mismatch, 0, c.subject.text, "RFC 6125 / RFC 9525 name",
-             "certificate '" + c.subject.text + "' is for " + list + ", not for '" + *policy.hostname + "'"});
-      }
+      // The server-name rule and its reason (names.hpp): IP literals only
+      // against iPAddress SANs, the CN only without SANs, wildcards not over
+      // a public suffix.
+      const NameMatch match = match_server_name(name_view(c), *policy.hostname);
+      if (!match.ok)
+        problems.push_back({ErrorKind::hostname_mismatch, 0, c.subject.text, "RFC 6125 / RFC 9525 name", match.reason});
     }
   }
 
