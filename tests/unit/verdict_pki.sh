@@ -92,9 +92,10 @@ eckey manysan; sign manysan test.example "$(leaf_ext serverAuth "subjectAltName 
 eckey oldroot; sign oldroot "Verdict Expired Root" "$CA_EXT" self 20000101000000Z 20100101000000Z
 eckey under_old; sign under_old test.example "$(leaf_ext serverAuth 'subjectAltName = DNS:test.example')" oldroot
 
-# Weak: an RSA-1024 leaf, a SHA-1 signature.
+# Weak: an RSA-1024 leaf; a leaf signed sha1WithRSAEncryption by an RSA intermediate.
 rsakey rsa1024 1024; sign rsa1024 test.example "$(leaf_ext serverAuth 'subjectAltName = DNS:test.example')" inter
-eckey sha1; sign sha1 test.example "$(leaf_ext serverAuth 'subjectAltName = DNS:test.example')" inter "$START" "$END" sha1
+rsakey rsainter 2048; sign rsainter "Verdict RSA Intermediate" "$CA_EXT" root
+eckey sha1; sign sha1 test.example "$(leaf_ext serverAuth 'subjectAltName = DNS:test.example')" rsainter "$START" "$END" sha1
 
 # Name constraints: a root for allowed.example, an unconstrained sub-CA, a
 # leaf for another domain.

@@ -129,12 +129,21 @@ TEST(Verdict, Rsa1024KeyIsWeakAtLevelTwoAndAcceptedAtLevelOne) {
 TEST(Verdict, Sha1SignatureIsWeakFromLevelOneAndAcceptedAtLevelZero) {
   VerifyPolicy p = server_policy();
   p.security_level = 1;
-  const auto v = judge({"sha1.pem", "inter.pem"}, "root.pem", p);
+  const auto v = judge({"sha1.pem", "rsainter.pem"}, "root.pem", p);
   ASSERT_FALSE(v.ok);
+  p.security_level = 0;
+  const auto level0 = judge({"sha1.pem", "rsainter.pem"}, "root.pem", p);
+  if (wolfssl_version().rfind("5.5.", 0) != 0) {
+    // The tuned wolfSSL 5.9.2's wolfCrypt does not verify SHA-1 signatures
+    // at all: the certificate's signature is not verified, at any level.
+    EXPECT_EQ(v.problems.front().kind, ErrorKind::cert_untrusted);
+    EXPECT_TRUE(mentions(v.problems.front(), "does not verify")) << v.problems.front().message;
+    EXPECT_FALSE(level0.ok);
+    return;
+  }
   EXPECT_EQ(v.problems.front().kind, ErrorKind::cert_weak);
   EXPECT_TRUE(mentions(v.problems.front(), "SHA-1")) << v.problems.front().message;
-  p.security_level = 0;
-  EXPECT_TRUE(judge({"sha1.pem", "inter.pem"}, "root.pem", p).ok);
+  EXPECT_TRUE(level0.ok) << (level0.problems.empty() ? "" : level0.problems.front().message);
 }
 
 TEST(Verdict, IpLiteralIsNotMatchedAgainstTheCommonName) {
