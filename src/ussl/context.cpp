@@ -149,8 +149,7 @@ KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
                 key_rc);
   const int pair_rc =
       wolfSSL_CTX_use_PrivateKey_buffer(scratch.get(), bytes(pair.key), size(pair.key), pair.key_format);
-  if (pair_rc != WOLFSSL_SUCCESS || wolfSSL_CTX_check_private_key(scratch.get()) != WOLFSSL_SUCCESS ||
-      !key_matches_certificate(pair.cert, pair.cert_format, pair.key, pair.key_format))
+  if (pair_rc != WOLFSSL_SUCCESS || !key_matches_certificate(pair.cert, pair.cert_format, pair.key, pair.key_format))
     throw Error(ErrorKind::bad_file,
                 "keyfile '" + keyfile + "' does not match the certificate in certfile '" + certfile + "'");
   return pair;

@@ -18,6 +18,12 @@ namespace ussl {
 
 namespace {
 constexpr std::size_t kRecordSize = 16384;
+// The most certificates of the peer's chain this wolfSSL collects.
+#ifdef MAX_CHAIN_DEPTH
+constexpr int kCollected = MAX_CHAIN_DEPTH;
+#else
+constexpr int kCollected = 9;  // wolfSSL's default (Debian's build)
+#endif
 
 // wolfSSL builds with FP_ECC (Debian's does) keep a per-thread fixed-point
 // cache that only wc_ecc_fp_free() releases; without this, every thread that
@@ -222,6 +228,14 @@ void SslSocket::Impl::run_verdict() {
     } catch (const Error&) {
     }
   }
+  if (!verdict.ok && raw_chain.size() >= static_cast<std::size_t>(kCollected)) {
+    // wolfSSL stopped collecting: the verdict saw a truncated chain.
+    verdict.problems.insert(verdict.problems.begin(),
+                            CertProblem{ErrorKind::chain_too_long, -1, "", "wolfSSL MAX_CHAIN_DEPTH",
+                                        "the peer sent at least " + std::to_string(raw_chain.size()) +
+                                            " certificates, as many as this wolfSSL collects (MAX_CHAIN_DEPTH " +
+                                            std::to_string(kCollected) + "): the rest were not seen"});
+  }
   if (!verdict.problems.empty()) {
     const auto& first = verdict.problems.front();
     record_failure(first.kind, first.message, first.depth, verify.wolfssl_code);
@@ -397,6 +411,13 @@ Error SslSocket::Impl::map_error(int err, bool handshake) {
   }
   if (err == WOLFSSL_ERROR_ZERO_RETURN)
     return Error(ErrorKind::protocol_error, "peer sent close_notify during the handshake", err);
+  if (err == MAX_CHAIN_ERROR && handshake) {
+    record_failure(ErrorKind::chain_too_long,
+                   "the peer sent more certificates than this wolfSSL collects (MAX_CHAIN_DEPTH " +
+                       std::to_string(kCollected) + ")",
+                   -1, err);
+    return Error(ErrorKind::chain_too_long, verify.reason, err);
+  }
   if (err == NO_PEER_CERT || (server && handshake && verify.mode == CertReqs::required && !verify.performed &&
                               (err == VERIFY_CERT_ERROR || err == NO_PEER_VERIFY))) {
     record_failure(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", 0, err);

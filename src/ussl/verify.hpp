@@ -99,7 +99,7 @@ struct VerifyPolicy {
   // 2 RSA >= 2048, EC >= 224; 3 RSA >= 3072, EC >= 256.
   int security_level = 2;
   std::shared_ptr<const CrlSet> crls;  // none: revocation is not checked
-  CrlCheck crl_check = CrlCheck::chain;
+  CrlCheck crl_check = CrlCheck::leaf;
 };
 
 // The verdict on one presented chain.

@@ -1848,6 +1848,58 @@ class DataTests(AppTestCase):
                 self.assertEqual(f.read(), data)
 
 
+class ChainFileTests(AppTestCase):
+    """ussl-client --chain-file: the verdict without connecting, same report and exit codes (issue 10)."""
+
+    def chain_file(self, name, *args, json_mode=True):
+        return self.client("--chain-file", cert(name), *TRUST, *args, json_mode=json_mode)
+
+    def test_a_good_chain_verifies_offline_with_its_path_and_key_facts(self):
+        r = self.chain_file("server-chain.pem", "--server-hostname", "localhost")
+        self.assert_exit(r, 0)
+        j = r.report
+        self.assertEqual(j["verify"]["result"], "ok")
+        self.assertTrue(j["verify"]["verified"])
+        self.assertEqual(j["verify"]["path"], ["CN=localhost", "CN=ussl Test Intermediate CA", "CN=ussl Test Root CA"])
+        self.assertEqual(j["verify"]["problems"], [])
+        self.assertEqual(j["peer_chain"][0]["key"], {"type": "EC", "bits": 256, "curve": "P-256"})
+        self.assertEqual(j["target"]["chain_file"], cert("server-chain.pem"))
+        self.assertEqual(j["target"]["chain_role"], "server")
+        self.assertIsNone(j["tls"]["version"])
+
+    def test_an_ip_server_hostname_is_checked_against_ip_sans(self):
+        self.assert_exit(self.chain_file("server-chain.pem", "--server-hostname", "127.0.0.1"), 0)
+        r = self.chain_file("wronghost-chain.pem", "--server-hostname", "127.0.0.1")
+        self.assert_exit(r, 5, "hostname_mismatch")
+
+    def test_at_a_future_instant_every_certificate_has_expired_and_each_is_listed(self):
+        r = self.chain_file("server-chain.pem", "--server-hostname", "localhost", "--at", "2099-01-01T00:00:00Z")
+        self.assert_exit(r, 5, "cert_expired")
+        depths = [p["depth"] for p in r.report["verify"]["problems"] if p["kind"] == "cert_expired"]
+        self.assertEqual(depths, [0, 1, 2])
+        self.assert_exit(self.chain_file("server-chain.pem", "--at", "+30d"), 0)
+
+    def test_an_expired_chain_fails_and_under_cert_reqs_none_exits_0_with_the_problem_reported(self):
+        self.assert_exit(self.chain_file("expired-chain.pem"), 5, "cert_expired")
+        r = self.chain_file("expired-chain.pem", "--cert-reqs", "none")
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["verify"]["result"], "failed")
+        self.assertEqual(r.report["verify"]["failure"], "cert_expired")
+
+    def test_a_client_certificate_is_judged_for_its_role(self):
+        self.assert_exit(self.chain_file("client-chain.pem", "--chain-role", "client"), 0)
+        self.assert_exit(self.chain_file("client-chain.pem"), 5, "cert_purpose")
+
+    def test_a_depth_limit_below_the_path_is_chain_too_long(self):
+        self.assert_exit(self.chain_file("server-chain.pem", "--max-chain-depth", "0"), 5, "chain_too_long")
+
+    def test_the_human_report_lists_the_chain_and_the_verdict(self):
+        r = self.chain_file("server-chain.pem", "--server-hostname", "localhost", json_mode=False)
+        self.assertEqual(r.rc, 0, r.stderr)
+        self.assertIn("EC P-256, signed ecdsa-with-SHA256", r.stdout)
+        self.assertIn("VERIFIED", r.stdout)
+
+
 def main():
     global CLIENT, SERVER, CERTS
     parser = argparse.ArgumentParser(add_help=False)
