@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import unittest
 
 ARGS = None
@@ -36,6 +37,8 @@ class BenchTests(unittest.TestCase):
         self.addCleanup(stop)
         event = json.loads(proc.stdout.readline())
         self.assertEqual(event["event"], "listening")
+        # Keep reading its events: a full pipe would stop the server mid-run.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         return event["port"]
 
     def test_bench_completes_every_connection_against_ussl_server(self):
