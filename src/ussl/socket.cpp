@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "internal.hpp"
+#include "ussl/client_hello.hpp"
 
 namespace ussl {
 
@@ -48,12 +49,13 @@ struct SslSocket::Impl {
   std::optional<IoResult> io_failure;  // first fatal transport result
   Want want = Want::nothing;
   bool closed = false;
-  bool eof = false;                    // close_notify received
-  bool ticket = false;                 // client: a session ticket arrived
-  bool sni_certificate = false;        // server: a certificate was chosen by SNI
-  std::optional<Error> setup_failure;  // server: why no certificate could be chosen
-  std::string alpn_list;               // comma-separated, kept alive for wolfSSL
-  std::string stalled;                 // a record wolfSSL must finish sending
+  bool eof = false;                           // close_notify received
+  bool ticket = false;                        // client: a session ticket arrived
+  bool sni_certificate = false;               // server: a certificate was chosen by SNI
+  std::optional<Error> setup_failure;         // server: why no certificate could be chosen
+  std::unique_ptr<detail::HandshakeTap> tap;  // server, until the handshake ends: the ClientHello's bytes
+  std::string alpn_list;                      // comma-separated, kept alive for wolfSSL
+  std::string stalled;                        // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
 
@@ -102,6 +104,7 @@ int io_result_to_cbio(SslSocket::Impl& s, const IoResult& r, bool reading) {
 int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->recv({reinterpret_cast<std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (s.tap && r.status == IoResult::Status::ok) s.tap->feed({reinterpret_cast<const std::uint8_t*>(buf), r.n});
   return io_result_to_cbio(s, r, true);
 }
 
@@ -216,7 +219,23 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
   auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
   const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
   if (s == nullptr || name == nullptr || *name == '\0') return 0;
-  s->sni = name;
+  // wolfSSL keeps the name as a C string: an embedded NUL would cut it
+  // short ("localhost\0.evil.example" reads as "localhost"), so the name is
+  // taken byte for byte from the ClientHello itself.
+  std::optional<std::string> raw;
+  if (s->tap) raw = detail::client_hello_host_name(s->tap->stream());
+  s->sni = raw.value_or(name);
+  if (!detail::valid_host_name(*s->sni)) {
+    // RFC 6066 §3: HostName is an ASCII DNS name; a server that cannot
+    // accept it aborts with illegal_parameter (the alert tlsfuzzer's
+    // test-invalid-server-name-extension expects).
+    s->setup_failure = Error(ErrorKind::protocol_error,
+                             "client sent an invalid server name (only letters, digits, '-', '.' and '_' are "
+                             "allowed): '" +
+                                 *s->sni + "'; sent alert illegal_parameter");
+    *alert = 47;  // illegal_parameter
+    return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
+  }
   const auto& impl = *s->ctx;
   for (const auto& entry : impl.sni) {
     if (strcasecmp(entry.name.c_str(), name) != 0) continue;
@@ -371,6 +390,7 @@ void SslSocket::Impl::complete_handshake_blocking(const char* trigger) {
 
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
+  tap.reset();
 #ifdef SESSION_CERTS
   if (raw_chain.empty()) {
     if (WOLFSSL_X509_CHAIN* peer = wolfSSL_get_peer_chain(ssl.get())) {
@@ -433,6 +453,7 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   impl->ctx = impl_.get();
   impl->transport = std::move(transport);
   impl->server = impl_->options.server_side;
+  if (impl->server) impl->tap = std::make_unique<detail::HandshakeTap>();
   impl->verify.mode = impl_->options.cert_reqs;
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
   impl->hs.deferred = !args.do_handshake;

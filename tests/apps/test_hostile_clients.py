@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""ussl-server and ussl-client against hostile or unusual peers, with raw TLS (tests/apps/raw_tls.py).
+
+Each test sends a hand-built ClientHello (or, for the client, hand-built server records) and
+asserts the exact alert or behaviour. Run like test_apps.py:
+test_hostile_clients.py --client PATH --server PATH --certs DIR [unittest arguments]
+Loopback only, port 0, every wait bounded, every process stopped.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import raw_tls  # noqa: E402
+import test_apps  # noqa: E402
+
+# tlsfuzzer's test-invalid-server-name-extension.py ("SNI name with NULL", "SNI name with BEL",
+# "SNI name with UTF-8", "SNI name with ANSI color escapes code") expects, for each:
+#     ExpectAlert(AlertLevel.fatal, AlertDescription.illegal_parameter)
+INVALID_NAMES = {
+    "embedded NUL": b"localhost\x00.evil.example",
+    "BEL": b"local\x07host",
+    "terminal title escape": b"\x1b]0;pwned\x07",
+    "ANSI colour escape": b"\x1b[31mred.example",
+    "tab": b"a\tb.example",
+    "space": b"a b.example",
+    "DEL": b"a\x7fb.example",
+    "UTF-8": "b\u00fccher.example".encode(),
+    "slash": b"a/b.example",
+    "invalid UTF-8 byte": b"a\xffb.example",
+}
+
+
+class HostileTestCase(test_apps.AppTestCase):
+    def raw(self, srv):
+        client = raw_tls.RawClient(srv.port)
+        self.addCleanup(client.close)
+        return client
+
+    def handshake_event(self, srv):
+        return srv.wait_for(lambda e: e["event"] == "handshake")
+
+
+class SniValidationTests(HostileTestCase):
+    def test_server_refuses_an_sni_with_an_embedded_nul_with_illegal_parameter_and_reports_it_byte_for_byte(self):
+        srv = self.server()
+        answer = self.raw(srv)
+        answer.send(raw_tls.records(raw_tls.client_hello(INVALID_NAMES["embedded NUL"])))
+        reply = answer.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "illegal_parameter"), reply)
+        event = self.handshake_event(srv)
+        self.assertFalse(event["ok"])
+        self.assertEqual(event["error"]["kind"], "protocol_error")
+        self.assertIn("invalid server name", event["error"]["message"])
+        # The whole name, not "localhost" (where wolfSSL's C string stops).
+        self.assertEqual(event["sni"], "localhost\u0000.evil.example")
+        self.assertEqual(event["exit_code"], 4)
+
+    def test_server_refuses_control_characters_spaces_and_non_ascii_in_the_sni_with_illegal_parameter(self):
+        srv = self.server()
+        for what, name in INVALID_NAMES.items():
+            with self.subTest(what):
+                client = self.raw(srv)
+                client.send(raw_tls.records(raw_tls.client_hello(name)))
+                reply = client.first_answer()
+                self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "illegal_parameter"), reply)
+        deadline = time.monotonic() + 10
+        events = []
+        while time.monotonic() < deadline and len(events) < len(INVALID_NAMES):
+            time.sleep(0.05)
+            events = [e for e in srv.events() if e["event"] == "handshake"]
+        self.assertEqual(len(events), len(INVALID_NAMES))
+        self.assertTrue(all(not e["ok"] and e["error"]["kind"] == "protocol_error" for e in events), events)
+
+    def test_server_accepts_an_sni_of_letters_digits_hyphens_dots_and_underscores(self):
+        srv = self.server()
+        for name in (b"localhost", b"my_host-01.Example.COM", b"_acme-challenge.example", b"a"):
+            with self.subTest(name):
+                client = self.raw(srv)
+                client.send(raw_tls.records(raw_tls.client_hello(name)))
+                self.assertEqual(client.first_answer().kind, "server_hello", "".join(srv.lines + srv.stderr))
+
+    def test_server_prints_an_sni_escape_sequence_escaped_in_its_report_and_log(self):
+        srv = self.server("-v", json_mode=False)
+        client = self.raw(srv)
+        client.send(raw_tls.records(raw_tls.client_hello(INVALID_NAMES["terminal title escape"])))
+        self.assertEqual(client.first_answer().alert, "illegal_parameter")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("closed" in line for line in srv.lines):
+            time.sleep(0.05)
+        srv.proc.terminate()
+        srv.proc.wait(10)
+        time.sleep(0.2)  # the reader threads drain the pipes
+        stdout, stderr = "".join(srv.lines), "".join(srv.stderr)
+        for stream, text in (("stdout", stdout), ("stderr", stderr)):
+            self.assertNotIn("\x1b", text, stream)
+            self.assertNotIn("\x07", text, stream)
+            self.assertIn(r"\x1b]0;pwned\x07", text, stream)
+        self.assertIn("handshake FAILED (exit 4)", stdout)
+
+
+class LingeringCloseTests(HostileTestCase):
+    # A ClientHello with no suite in common: handshake_failure on every build.
+    REFUSED_HELLO = raw_tls.records(raw_tls.client_hello(b"localhost", suites=[0x009C]))
+    MORE_FLIGHT = raw_tls.records(b"\x00" * 4000)
+
+    def test_server_alert_reaches_a_client_that_keeps_sending_after_the_refusal(self):
+        # Without the lingering close, the server closes with the client's bytes unread, the
+        # kernel answers with a reset, and the client's next write fails before it reads the alert.
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(self.REFUSED_HELLO + self.MORE_FLIGHT)
+        time.sleep(0.2)  # the server has refused and closed its side meanwhile
+        client.send(self.MORE_FLIGHT)
+        records, how = client.read_to_end()
+        self.assertEqual(how, "eof")
+        self.assertEqual([(t, p[0], raw_tls.ALERT_NAMES[p[1]]) for t, p in records],
+                         [(raw_tls.ALERT, 2, "handshake_failure")])
+
+    def test_server_closes_a_lingering_connection_within_half_a_second(self):
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(self.REFUSED_HELLO)
+        records, how = client.read_to_end()
+        self.assertEqual((how, len(records)), ("eof", 1))
+        time.sleep(1.0)  # past the 500 ms linger: the server's socket is closed now
+        with self.assertRaises((ConnectionResetError, BrokenPipeError)):
+            client.send(self.MORE_FLIGHT)
+            time.sleep(0.2)
+            client.send(self.MORE_FLIGHT)
+            client.sock.recv(1)
+
+    def test_client_alert_reaches_a_server_that_keeps_sending_after_the_client_refused(self):
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        proc = subprocess.Popen([test_apps.CLIENT, "--host", "127.0.0.1", "--port", str(port), "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.kill)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(5)
+        hello = b""
+        while len(hello) < 5 or len(hello) < 5 + int.from_bytes(hello[3:5], "big"):
+            chunk = conn.recv(65536)
+            self.assertTrue(chunk, "ussl-client closed before its ClientHello")
+            hello += chunk
+        # A ServerHello of four bytes cannot be parsed: the client refuses with decode_error.
+        bogus = raw_tls.records(raw_tls.u8(raw_tls.SERVER_HELLO) + raw_tls.u24(4) + b"\x03\x03\x00\x00")
+        conn.sendall(bogus + self.MORE_FLIGHT)
+        time.sleep(0.3)
+        conn.sendall(self.MORE_FLIGHT)  # a reset here if ussl-client closed without lingering
+        data = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        self.assertEqual(data, bytes([raw_tls.ALERT, 3, 3, 0, 2, 2, 50]))  # fatal decode_error, then EOF
+        out, _ = proc.communicate(timeout=10)
+        report = json.loads(out)
+        self.assertEqual((proc.returncode, report["error"]["kind"]), (4, "protocol_error"))
+
+
+def main():
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--client", default=test_apps.CLIENT)
+    parser.add_argument("--server", default=test_apps.SERVER)
+    parser.add_argument("--certs", default=test_apps.CERTS)
+    args, rest = parser.parse_known_args()
+    test_apps.CLIENT, test_apps.SERVER, test_apps.CERTS = args.client, args.server, args.certs
+    for name, path in (("--client", args.client), ("--server", args.server)):
+        if not path or not os.access(path, os.X_OK):
+            sys.exit(f"{name}: not an executable: {path!r}")
+    test_apps.SERVER_CERT[:] = ["--certfile", test_apps.cert("server-chain.pem"), "--keyfile",
+                                test_apps.cert("server.key")]
+    unittest.main(argv=[sys.argv[0]] + rest)
+
+
+if __name__ == "__main__":
+    main()
