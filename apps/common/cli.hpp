@@ -33,6 +33,7 @@ struct TlsFlags {
   std::string ciphers;  // as given: IANA or wolfSSL names
   std::string alpn;     // comma-separated protocols
   std::string keylog;   // file; else $SSLKEYLOGFILE
+  bool no_middlebox_compat = false;
 };
 
 // "ussl-client 0.1.0 (wolfSSL 5.5.4)" and a line listing wolfSSL's features.
@@ -46,7 +47,7 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
 // --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
-// --alpn, --keylog.
+// --alpn, --keylog, --no-middlebox-compat.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and

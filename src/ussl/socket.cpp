@@ -471,6 +471,9 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   wolfSSL_SetIOReadCtx(ssl, impl.get());
   wolfSSL_SetIOWriteCtx(ssl, impl.get());
   wolfSSL_SetCertCbCtx(ssl, impl.get());
+#ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT
+  if (!impl_->options.middlebox_compat) wolfSSL_set_tls13_middlebox_compat(ssl, 0);
+#endif
   if (!impl->server && server_hostname && !is_ip_literal(*server_hostname)) {
     if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, server_hostname->data(),
                        static_cast<unsigned short>(server_hostname->size())) != WOLFSSL_SUCCESS)

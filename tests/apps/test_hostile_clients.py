@@ -37,6 +37,25 @@ INVALID_NAMES = {
 }
 
 
+_FEATURES = None
+
+
+def wolfssl_features():
+    """features of the wolfSSL ussl-server is built with (--version --json)."""
+    global _FEATURES
+    if _FEATURES is None:
+        out = subprocess.run([test_apps.SERVER, "--version", "--json"], capture_output=True, text=True, timeout=10)
+        _FEATURES = json.loads(out.stdout)["wolfssl"]["features"]
+    return _FEATURES
+
+
+def needs_ussl_wolfssl(test):
+    """Skips on a wolfSSL without ussl's patches (Debian's 5.5.4), which keeps the behaviour
+    docs/interop.md describes; they come with the middlebox mode (cmake/patches/)."""
+    if not wolfssl_features().get("middlebox_compat"):
+        test.skipTest("needs the tuned wolfSSL with ussl's patches (docs/interop.md: system build)")
+
+
 class HostileTestCase(test_apps.AppTestCase):
     def raw(self, srv):
         client = raw_tls.RawClient(srv.port)
@@ -167,6 +186,137 @@ class LingeringCloseTests(HostileTestCase):
         out, _ = proc.communicate(timeout=10)
         report = json.loads(out)
         self.assertEqual((proc.returncode, report["error"]["kind"]), (4, "protocol_error"))
+
+
+class MiddleboxCompatibilityTests(HostileTestCase):
+    """RFC 8446 Appendix D.4."""
+
+    def test_server_sends_a_change_cipher_spec_right_after_its_server_hello_to_a_client_with_a_session_id(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", session_id=os.urandom(32))))
+        reply = client.first_answer()
+        self.assertEqual(reply.kind, "server_hello", reply)
+        self.assertEqual(client.read_record()[0], raw_tls.CHANGE_CIPHER_SPEC)
+
+    def test_server_sends_no_change_cipher_spec_to_a_client_without_a_session_id(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", session_id=b"")))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+        self.assertEqual(client.read_record()[0], raw_tls.APPLICATION_DATA)
+
+    def test_server_with_no_middlebox_compat_sends_no_change_cipher_spec(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server("--no-middlebox-compat")
+        client = self.raw(srv)
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", session_id=os.urandom(32))))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+        self.assertEqual(client.read_record()[0], raw_tls.APPLICATION_DATA)
+
+    def test_server_sends_the_change_cipher_spec_at_once_after_a_hello_retry_request(self):
+        # The client sends nothing more: the CCS must come with the HelloRetryRequest,
+        # not held back until the second ClientHello.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        no_key_share = raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(b""))
+        hello = raw_tls.client_hello(b"localhost", extensions=[
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(raw_tls.X25519))),
+            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
+            no_key_share,
+        ])
+        client.send(raw_tls.records(hello))
+        self.assertEqual(client.first_answer().kind, "hello_retry_request")
+        self.assertEqual(client.read_record()[0], raw_tls.CHANGE_CIPHER_SPEC)
+
+    def test_client_sends_a_32_byte_session_id_unless_told_not_to(self):
+        needs_ussl_wolfssl(self)
+        for flags, length in (([], 32), (["--no-middlebox-compat"], 0)):
+            with self.subTest(flags=flags):
+                listener = socket.create_server(("127.0.0.1", 0))
+                self.addCleanup(listener.close)
+                listener.settimeout(10)
+                proc = subprocess.Popen([test_apps.CLIENT, "--host", "127.0.0.1", "--port",
+                                         str(listener.getsockname()[1]), "--tls-version", "1.3", "--json", *flags],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                self.addCleanup(proc.kill)
+                conn, _ = listener.accept()
+                self.addCleanup(conn.close)
+                conn.settimeout(5)
+                hello = b""
+                while len(hello) < 5 + 4 + 2 + 32 + 1:
+                    chunk = conn.recv(65536)
+                    self.assertTrue(chunk)
+                    hello += chunk
+                self.assertEqual(hello[5 + 4 + 2 + 32], length)  # legacy_session_id length
+                conn.close()
+                proc.communicate(timeout=10)
+
+    def test_no_middlebox_compat_is_a_usage_error_naming_the_feature_where_wolfssl_lacks_it(self):
+        if wolfssl_features().get("middlebox_compat"):
+            self.skipTest("this wolfSSL has the mode (the tests above use the flag)")
+        commands = [[test_apps.SERVER, "--port", "0", *test_apps.SERVER_CERT, "--no-middlebox-compat"],
+                    [test_apps.CLIENT, "--host", "localhost", "--port", "1", "--no-middlebox-compat"]]
+        for command in commands:
+            p = subprocess.run(command, capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("WOLFSSL_TLS13_MIDDLEBOX_COMPAT", p.stderr)
+
+
+class LargeHelloTests(HostileTestCase):
+    """Handshake messages up to ussl's MAX_HANDSHAKE_SZ (131,396 bytes, the largest ClientHello the
+    encoding allows, OpenSSL's CLIENT_HELLO_MAX_LENGTH), fragmented over any number of records."""
+
+    def test_server_answers_a_client_hello_split_into_one_byte_records(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost"), fragment=1))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_answers_a_client_hello_whose_header_is_split_over_three_records(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        hello = raw_tls.client_hello(b"localhost")
+        wire = (raw_tls.records(hello[:1]) + raw_tls.records(hello[1:3]) + raw_tls.records(hello[3:]))
+        client.send_records(wire, gap=0.02)
+        self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_answers_a_client_hello_of_64_kib_in_five_records(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        # A full extension block (the padding) and 200 unassigned suites: over 64 KiB.
+        suites = raw_tls.TLS13_SUITES + raw_tls.TLS12_SUITES + list(range(0x1400, 0x1400 + 200))
+        hello = raw_tls.client_hello(b"localhost", suites=suites, padding=65300)
+        self.assertGreater(len(hello), 65536)
+        client.send(raw_tls.records(hello))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_refuses_a_handshake_message_over_its_limit_with_decode_error(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        hello = raw_tls.client_hello(b"localhost")
+        too_big = hello[:1] + raw_tls.u24(131397) + hello[4:]  # announces one byte over the limit
+        client.send(raw_tls.records(too_big))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "decode_error"), reply)
+
+    def test_server_reads_a_usable_signature_scheme_at_position_64_of_the_list(self):
+        # 63 unassigned code points first (RFC 8446 4.2.3: ignore unknown schemes).
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        schemes = [0xFE00 + i for i in range(63)] + [raw_tls.ECDSA_SECP256R1_SHA256]
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
+        self.assertEqual(client.first_answer().kind, "server_hello")
 
 
 def main():
