@@ -13,13 +13,14 @@ FROM debian:12 AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      build-essential cmake pkg-config ca-certificates dpkg-dev autoconf automake libtool \
+      build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool \
       libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# The tuned wolfSSL (default): Debian's source package, fetched with a
-# private apt configuration and built once, linked statically.
+# The tuned wolfSSL (default): wolfSSL 5.9.2's tarball from Debian's archive
+# (pinned by SHA-256), fetched with a private apt configuration, patched and
+# built once, linked statically.
 RUN ./scripts/fetch-wolfssl-source.sh \
  && cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DUSSL_BUILD_TESTS=OFF \
  && cmake --build build -j "$(nproc)"

@@ -1,13 +1,15 @@
 # wolfSSL for ussl, as the target ussl::wolfssl.
 #
 #   USSL_WOLFSSL=system  Debian's libwolfssl through pkg-config (for packagers).
-#   USSL_WOLFSSL=tuned   wolfSSL compiled from Debian's own source package with
-#                        the x86-64 assembly and only the features ussl uses,
-#                        linked statically. See docs/wolfssl-build.md.
+#   USSL_WOLFSSL=tuned   wolfSSL 5.9.2 compiled from the upstream tarball that
+#                        Debian's archive carries (pinned by SHA-256), with
+#                        ussl's patches (cmake/patches/), the x86-64 assembly
+#                        and only the features ussl uses, linked statically.
+#                        See docs/wolfssl-build.md.
 #
 # The tuned library is built at configure time, once, into a prefix under
-# USSL_CACHE_DIR named after the Debian version and a hash of everything that
-# shapes the build (flags, compiler). Every build directory reuses it, and
+# USSL_CACHE_DIR named after the version and a hash of everything that shapes
+# the build (flags, patches, compiler). Every build directory reuses it, and
 # cleaning a build directory cannot delete it. Nothing is downloaded here: the
 # source comes from scripts/fetch-wolfssl-source.sh.
 #
@@ -16,7 +18,7 @@
 # the prefix so that concurrent configures build it once.
 
 # Bump when the build procedure changes in a way the flags do not show.
-set(_ussl_wolfssl_recipe 3)
+set(_ussl_wolfssl_recipe 4)
 
 # Everything ussl needs from wolfSSL, and the speed-ups; docs/wolfssl-build.md
 # says why each one is here.
@@ -62,8 +64,7 @@ set(_ussl_wolfssl_cppflags
   -DOPENSSL_COMPATIBLE_DEFAULTS
   # Accept certificates whose serial number is 0, as wolfSSL 5.5 did: nine
   # roots of Debian's CA bundle have one (Go Daddy G2, Starfield G2, ...).
-  # The switch is upstream's (wolfSSL 5.7.4); 5.7.2 gets it from the one-line
-  # backport in "Script mode" below.
+  # The switch is upstream's (wolfSSL 5.7.4).
   -DWOLFSSL_ASN_ALLOW_0_SERIAL
 )
 set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2 -fcf-protection)
@@ -71,7 +72,7 @@ set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2
 # ---------------------------------------------------------------------------
 # Script mode: build and install one prefix. Called from the configure step.
 if(CMAKE_SCRIPT_MODE_FILE)
-  foreach(var SOURCE_DIR PREFIX WORK_DIR CC MAKE AUTORECONF VERSION)
+  foreach(var SOURCE_DIR PREFIX WORK_DIR CC MAKE AUTORECONF PATCH VERSION)
     if(NOT DEFINED USSL_WOLFSSL_${var})
       message(FATAL_ERROR "wolfssl.cmake in script mode needs -DUSSL_WOLFSSL_${var}=...")
     endif()
@@ -90,85 +91,33 @@ if(CMAKE_SCRIPT_MODE_FILE)
   set(stage "${prefix}.stage")
   file(REMOVE_RECURSE "${work}" "${stage}")
   file(MAKE_DIRECTORY "${work}")
-  # Build in a copy: autoreconf writes into the tree, and the fetched source
-  # stays as Debian shipped it.
+  # Build in a copy: autoreconf and the patches write into the tree, and the
+  # fetched source stays as it was shipped.
   message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: copying the source to ${src}")
   file(COPY "${USSL_WOLFSSL_SOURCE_DIR}/" DESTINATION "${src}" PATTERN ".pc" EXCLUDE)
+  # The patch list comes "|"-separated (a ";" list would split on the way in).
+  string(REPLACE "|" ";" USSL_WOLFSSL_PATCHES "${USSL_WOLFSSL_PATCHES}")
 
-  # Backport upstream's WOLFSSL_ASN_ALLOW_0_SERIAL switch (wolfSSL PR 7893,
-  # released in 5.7.4) to sources that reject a zero serial without it.
-  # wolfSSL 5.5 has no such check; newer sources have the switch.
-  file(READ "${src}/wolfcrypt/src/asn.c" asn)
-  if(asn MATCHES "Error serial number of 0" AND NOT asn MATCHES "WOLFSSL_ASN_ALLOW_0_SERIAL")
-    set(guard "#if !defined(WOLFSSL_NO_ASN_STRICT) && !defined(WOLFSSL_PYTHON)\n")
-    string(REPLACE "${guard}" "" rest "${asn}")
-    string(LENGTH "${asn}" len_all)
-    string(LENGTH "${rest}" len_rest)
-    string(LENGTH "${guard}" len_guard)
-    math(EXPR count "(${len_all} - ${len_rest}) / ${len_guard}")
-    if(NOT count EQUAL 1)
-      message(FATAL_ERROR "wolfSSL ${USSL_WOLFSSL_VERSION}: cannot backport WOLFSSL_ASN_ALLOW_0_SERIAL: "
-                          "the serial-number guard in wolfcrypt/src/asn.c appears ${count} times, not once")
+  # ussl's patches for this wolfSSL release: cmake/patches/wolfssl-<upstream
+  # version>/*.patch, unified diffs against the source root (-p1), applied in
+  # name order. Each must apply exactly (no fuzz, no offset): a patch written
+  # for another release fails the build here instead of changing code it was
+  # not written for. docs/wolfssl-build.md lists them and says why.
+  foreach(patch IN LISTS USSL_WOLFSSL_PATCHES)
+    get_filename_component(name "${patch}" NAME)
+    execute_process(COMMAND "${USSL_WOLFSSL_PATCH}" -p1 --forward --fuzz=0 --no-backup-if-mismatch --dry-run
+                            -i "${patch}"
+                    WORKING_DIRECTORY "${src}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0 OR out MATCHES "offset|fuzz|already applied")
+      message(FATAL_ERROR "wolfSSL ${USSL_WOLFSSL_VERSION}: ${name} does not apply exactly:\n${out}")
     endif()
-    string(REPLACE "${guard}"
-           "#if !defined(WOLFSSL_NO_ASN_STRICT) && !defined(WOLFSSL_PYTHON) && !defined(WOLFSSL_ASN_ALLOW_0_SERIAL)\n"
-           asn "${asn}")
-    file(WRITE "${src}/wolfcrypt/src/asn.c" "${asn}")
-    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: backported WOLFSSL_ASN_ALLOW_0_SERIAL")
-  endif()
-
-  # X25519 key generation on the fixed base point: wolfSSL 5.7 computes the
-  # public key with the generic Montgomery ladder (a quarter of the server's
-  # CPU per TLS 1.3 handshake went to the two ladders). X25519(k, 9) is the
-  # Montgomery u of [k]B on Ed25519, u = (Z + Y) / (Z - Y), and wolfSSL's
-  # ge_scalarmult_base (constant time, precomputed table, the one Ed25519
-  # signing uses on secret nonces) computes [k]B far faster. A clamped scalar
-  # meets its precondition a[31] <= 127. Every TLS 1.3 test and the interop
-  # matrix (openssl, gnutls, curl, nginx, python) check the result.
-  file(READ "${src}/wolfcrypt/src/curve25519.c" c25519)
-  set(ladder "    ret = curve25519(pub, priv, (byte*)kCurve25519BasePoint);\n")
-  string(REPLACE "${ladder}" "" rest "${c25519}")
-  string(LENGTH "${c25519}" len_all)
-  string(LENGTH "${rest}" len_rest)
-  string(LENGTH "${ladder}" len_ladder)
-  math(EXPR count "(${len_all} - ${len_rest}) / ${len_ladder}")
-  set(make_pub "int wc_curve25519_make_pub(int public_size, byte* pub, int private_size,\n")
-  if(count EQUAL 1 AND c25519 MATCHES "int wc_curve25519_make_pub\\(int public_size, byte\\* pub, int private_size,\n"
-     AND NOT c25519 MATCHES "ussl_curve25519_base")
-    string(REPLACE "${ladder}"
-           "#ifdef USSL_CURVE25519_FIXED_BASE\n    ret = ussl_curve25519_base(pub, priv);\n#else\n${ladder}#endif\n"
-           c25519 "${c25519}")
-    string(REPLACE "${make_pub}" "#if defined(HAVE_ED25519) && !defined(ED25519_SMALL) && !defined(CURVE25519_SMALL) && \\
-    !defined(FREESCALE_LTC_ECC) && !defined(WOLFSSL_SE050)
-#include <wolfssl/wolfcrypt/ge_operations.h>
-#define USSL_CURVE25519_FIXED_BASE
-/* Added by ussl (cmake/wolfssl.cmake): pub = X25519(priv, 9) via Ed25519's
- * fixed-base multiplication. priv is clamped (checked by the caller). */
-static int ussl_curve25519_base(byte* pub, const byte* priv)
-{
-    ge_p3 A;
-    fe num, den;
-
-    ge_scalarmult_base(&A, priv);
-    fe_add(num, A.Z, A.Y);
-    fe_sub(den, A.Z, A.Y);
-    fe_invert(den, den);
-    fe_mul(num, num, den);
-    fe_tobytes(pub, num);
-    ForceZero(&A, sizeof(A));
-    ForceZero(num, sizeof(num));
-    ForceZero(den, sizeof(den));
-    return 0;
-}
-#endif
-
-${make_pub}" c25519 "${c25519}")
-    file(WRITE "${src}/wolfcrypt/src/curve25519.c" "${c25519}")
-    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: X25519 key generation on the Ed25519 fixed base")
-  else()
-    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: X25519 key generation left as shipped "
-                   "(the ladder call in wc_curve25519_make_pub appears ${count} times)")
-  endif()
+    execute_process(COMMAND "${USSL_WOLFSSL_PATCH}" -p1 --forward --fuzz=0 --no-backup-if-mismatch -i "${patch}"
+                    WORKING_DIRECTORY "${src}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "wolfSSL ${USSL_WOLFSSL_VERSION}: applying ${name} failed:\n${out}")
+    endif()
+    message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: applied ${name}")
+  endforeach()
 
   function(_ussl_wolfssl_step name)
     message(STATUS "wolfSSL ${USSL_WOLFSSL_VERSION}: ${name} (log: ${work}/${name}.log)")
@@ -202,9 +151,15 @@ ${make_pub}" c25519 "${c25519}")
   string(TIMESTAMP finished "%s")
   math(EXPR seconds "${finished} - ${started}")
   string(REPLACE ";" " " args "${_ussl_wolfssl_configure_args};${USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS}")
+  set(patch_names "")
+  foreach(patch IN LISTS USSL_WOLFSSL_PATCHES)
+    get_filename_component(name "${patch}" NAME)
+    string(APPEND patch_names " ${name}")
+  endforeach()
   file(WRITE "${stage}${prefix}/ussl-wolfssl.txt"
        "wolfSSL ${USSL_WOLFSSL_VERSION}, built by ussl's cmake/wolfssl.cmake (recipe ${_ussl_wolfssl_recipe})\n"
        "source: ${USSL_WOLFSSL_SOURCE_DIR}\n"
+       "patches:${patch_names}\n"
        "configure ${args}\n"
        "CC=${USSL_WOLFSSL_CC}\nCPPFLAGS=${cppflags}\nCFLAGS=${cflags}\n"
        "build time: ${seconds} s with ${jobs} jobs\n")
@@ -227,7 +182,10 @@ endif()
 if(USSL_WOLFSSL STREQUAL "system")
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(wolfssl REQUIRED IMPORTED_TARGET GLOBAL wolfssl)
-  add_library(ussl::wolfssl ALIAS PkgConfig::wolfssl)
+  # A target of its own (not an alias), so that the installed CMake package
+  # names ussl::wolfssl for both builds (cmake/ussl-config.cmake.in).
+  add_library(ussl::wolfssl INTERFACE IMPORTED GLOBAL)
+  set_target_properties(ussl::wolfssl PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::wolfssl)
   message(STATUS "wolfSSL: system ${wolfssl_VERSION} (${wolfssl_LINK_LIBRARIES})")
   return()
 endif()
@@ -239,7 +197,7 @@ else()
   set(_ussl_cache_default "$ENV{HOME}/.cache/ussl")
 endif()
 set(USSL_CACHE_DIR "${_ussl_cache_default}" CACHE PATH "Where ussl keeps fetched sources and built dependencies")
-set(USSL_WOLFSSL_SOURCE_DIR "${USSL_CACHE_DIR}/wolfssl-src/current" CACHE PATH
+set(USSL_WOLFSSL_SOURCE_DIR "${USSL_CACHE_DIR}/wolfssl-upstream/current" CACHE PATH
     "wolfSSL source tree (default: the one scripts/fetch-wolfssl-source.sh fetched)")
 set(USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS "" CACHE STRING "More wolfSSL ./configure arguments (experiments)")
 
@@ -247,43 +205,46 @@ if(NOT EXISTS "${USSL_WOLFSSL_SOURCE_DIR}/configure.ac")
   get_filename_component(_ussl_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
   message(FATAL_ERROR
     "USSL_WOLFSSL=tuned: no wolfSSL source in '${USSL_WOLFSSL_SOURCE_DIR}'.\n"
-    "Fetch Debian's source package first (once; it is cached):\n"
+    "Fetch it first (once, from Debian's archive; it is cached):\n"
     "  ${_ussl_root}/scripts/fetch-wolfssl-source.sh\n"
     "or set USSL_WOLFSSL_SOURCE_DIR, or configure with -DUSSL_WOLFSSL=system.")
 endif()
 # "current" is a symlink the fetch script moves; build from what it points at.
 file(REAL_PATH "${USSL_WOLFSSL_SOURCE_DIR}" _ussl_wolfssl_source)
 # Re-run the configure step when the fetch script switches versions.
-if(EXISTS "${USSL_CACHE_DIR}/wolfssl-src/CURRENT")
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${USSL_CACHE_DIR}/wolfssl-src/CURRENT")
+get_filename_component(_ussl_wolfssl_source_parent "${USSL_WOLFSSL_SOURCE_DIR}" DIRECTORY)
+if(EXISTS "${_ussl_wolfssl_source_parent}/CURRENT")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_ussl_wolfssl_source_parent}/CURRENT")
 endif()
 
-# The version: Debian's, with its revision (security patches), else upstream's.
-set(_ussl_wolfssl_version "")
-if(EXISTS "${USSL_WOLFSSL_SOURCE_DIR}/debian/changelog")
-  file(STRINGS "${USSL_WOLFSSL_SOURCE_DIR}/debian/changelog" _line LIMIT_COUNT 1)
-  if(_line MATCHES "^wolfssl \\(([^)]+)\\)")
-    set(_ussl_wolfssl_version "${CMAKE_MATCH_1}")
-  endif()
+# The version: upstream's, from configure.ac.
+file(STRINGS "${USSL_WOLFSSL_SOURCE_DIR}/configure.ac" _line REGEX "^AC_INIT\\(")
+if(_line MATCHES "AC_INIT\\(\\[wolfssl\\], *\\[([^]]+)\\]")
+  set(_ussl_wolfssl_version "${CMAKE_MATCH_1}")
+else()
+  message(FATAL_ERROR "Cannot tell the wolfSSL version of '${USSL_WOLFSSL_SOURCE_DIR}'")
 endif()
-if(_ussl_wolfssl_version STREQUAL "")
-  file(STRINGS "${USSL_WOLFSSL_SOURCE_DIR}/configure.ac" _line REGEX "^AC_INIT\\(")
-  if(_line MATCHES "AC_INIT\\(\\[wolfssl\\], *\\[([^]]+)\\]")
-    set(_ussl_wolfssl_version "${CMAKE_MATCH_1}-upstream")
-  else()
-    message(FATAL_ERROR "Cannot tell the wolfSSL version of '${USSL_WOLFSSL_SOURCE_DIR}'")
-  endif()
-endif()
+# ussl's patches for that version (none for a version we have not written any for).
+file(GLOB _ussl_wolfssl_patches "${CMAKE_CURRENT_LIST_DIR}/patches/wolfssl-${_ussl_wolfssl_version}/*.patch")
+list(SORT _ussl_wolfssl_patches)
+set(_ussl_wolfssl_patch_key "")
+foreach(_patch IN LISTS _ussl_wolfssl_patches)
+  file(SHA256 "${_patch}" _patch_sum)
+  list(APPEND _ussl_wolfssl_patch_key "${_patch_sum}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_patch}")
+endforeach()
+string(REPLACE ";" "|" _ussl_wolfssl_patch_arg "${_ussl_wolfssl_patches}")
 
 find_program(USSL_WOLFSSL_CC NAMES cc gcc clang DOC "C compiler for the tuned wolfSSL")
 find_program(USSL_WOLFSSL_MAKE NAMES make gmake DOC "make for the tuned wolfSSL")
 find_program(USSL_WOLFSSL_AUTORECONF NAMES autoreconf DOC "autoreconf for the tuned wolfSSL")
+find_program(USSL_WOLFSSL_PATCH NAMES patch DOC "patch(1) for ussl's wolfSSL patches")
 find_program(_ussl_libtoolize NAMES libtoolize)
 find_program(_ussl_aclocal NAMES aclocal)
-foreach(_tool USSL_WOLFSSL_CC USSL_WOLFSSL_MAKE USSL_WOLFSSL_AUTORECONF _ussl_libtoolize _ussl_aclocal)
+foreach(_tool USSL_WOLFSSL_CC USSL_WOLFSSL_MAKE USSL_WOLFSSL_AUTORECONF USSL_WOLFSSL_PATCH _ussl_libtoolize _ussl_aclocal)
   if(NOT ${_tool})
-    message(FATAL_ERROR "USSL_WOLFSSL=tuned needs a C compiler, make, autoconf, automake and libtool:\n"
-                        "  apt-get install build-essential autoconf automake libtool\n"
+    message(FATAL_ERROR "USSL_WOLFSSL=tuned needs a C compiler, make, patch, autoconf, automake and libtool:\n"
+                        "  apt-get install build-essential patch autoconf automake libtool\n"
                         "(scripts/fetch-wolfssl-source.sh installs them)")
   endif()
 endforeach()
@@ -293,7 +254,8 @@ execute_process(COMMAND "${USSL_WOLFSSL_CC}" --version OUTPUT_VARIABLE _cc_versi
 string(REGEX REPLACE "\n.*" "" _cc_version "${_cc_version}")
 separate_arguments(_extra_args UNIX_COMMAND "${USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS}")
 string(JOIN "|" _key "${_ussl_wolfssl_recipe}" "${_ussl_wolfssl_version}" "${_ussl_wolfssl_configure_args}"
-       "${_extra_args}" "${_ussl_wolfssl_cppflags}" "${_ussl_wolfssl_cflags}" "${USSL_WOLFSSL_CC}" "${_cc_version}")
+       "${_extra_args}" "${_ussl_wolfssl_cppflags}" "${_ussl_wolfssl_cflags}" "${_ussl_wolfssl_patch_key}"
+       "${USSL_WOLFSSL_CC}" "${_cc_version}")
 string(SHA256 _hash "${_key}")
 string(SUBSTRING "${_hash}" 0 12 _hash)
 set(_prefix "${USSL_CACHE_DIR}/wolfssl-${_ussl_wolfssl_version}-${_hash}")
@@ -305,6 +267,7 @@ if(NOT EXISTS "${_prefix}/lib/libwolfssl.a" OR NOT EXISTS "${_prefix}/ussl-wolfs
             "-DUSSL_WOLFSSL_SOURCE_DIR=${_ussl_wolfssl_source}" "-DUSSL_WOLFSSL_PREFIX=${_prefix}"
             "-DUSSL_WOLFSSL_WORK_DIR=${CMAKE_BINARY_DIR}/_ussl_wolfssl" "-DUSSL_WOLFSSL_CC=${USSL_WOLFSSL_CC}"
             "-DUSSL_WOLFSSL_MAKE=${USSL_WOLFSSL_MAKE}" "-DUSSL_WOLFSSL_AUTORECONF=${USSL_WOLFSSL_AUTORECONF}"
+            "-DUSSL_WOLFSSL_PATCH=${USSL_WOLFSSL_PATCH}" "-DUSSL_WOLFSSL_PATCHES=${_ussl_wolfssl_patch_arg}"
             "-DUSSL_WOLFSSL_VERSION=${_ussl_wolfssl_version}"
             "-DUSSL_WOLFSSL_EXTRA_CONFIGURE_ARGS=${_extra_args}"
             -P "${CMAKE_CURRENT_LIST_FILE}"
@@ -321,6 +284,8 @@ add_library(ussl::wolfssl STATIC IMPORTED GLOBAL)
 set_target_properties(ussl::wolfssl PROPERTIES
   IMPORTED_LOCATION "${_prefix}/lib/libwolfssl.a"
   INTERFACE_INCLUDE_DIRECTORIES "${_prefix}/include"
-  INTERFACE_LINK_LIBRARIES "Threads::Threads;m")
+  INTERFACE_LINK_LIBRARIES "Threads::Threads;m"
+  # Tests of ussl's patches (cmake/patches/) run only where they are applied.
+  INTERFACE_COMPILE_DEFINITIONS "USSL_WOLFSSL_TUNED=1")
 set(USSL_WOLFSSL_PREFIX "${_prefix}" CACHE INTERNAL "Prefix of the tuned wolfSSL in use")
 message(STATUS "wolfSSL: tuned ${_ussl_wolfssl_version} (static) from ${_prefix}")

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 WOLFSSL="${USSL_WOLFSSL:-tuned}"
 [ "$WOLFSSL" = tuned ] && ./scripts/fetch-wolfssl-source.sh >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSSL_WOLFSSL="$WOLFSSL" -DUSSL_BUILD_APPS=ON -DUSSL_BUILD_TESTS=ON >/dev/null
+cmake --preset release -DUSSL_WOLFSSL="$WOLFSSL" >/dev/null
 cmake --build build -j "$(nproc)"

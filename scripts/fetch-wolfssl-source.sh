@@ -1,72 +1,68 @@
 #!/usr/bin/env bash
-# Fetches Debian's wolfSSL source package (upstream tarball + Debian's
-# security patches, applied) into the ussl cache, for the tuned build
-# (cmake -DUSSL_WOLFSSL=tuned; see docs/wolfssl-build.md).
+# Fetches the wolfSSL source for the tuned build (cmake -DUSSL_WOLFSSL=tuned;
+# see docs/wolfssl-build.md) into the ussl cache, from Debian's archive.
 #
-# Usage: scripts/fetch-wolfssl-source.sh [--update] [--suite trixie|bookworm]
-#   --update   ask the archive for a newer Debian revision even when the cache
-#              already holds a source tree (security updates)
-#   --suite    Debian release to take the package from (default: trixie; see
-#              docs/wolfssl-build.md for why)
+# What is fetched is pinned by content, not by suite: the upstream tarball
+# wolfssl_5.9.2.orig.tar.gz with the SHA-256 below. Debian's archive carries
+# it as the .orig.tar.gz of a wolfssl source package (sid's 5.9.2-1.2 on
+# 2026-11-29). The script asks the signed Sources indexes of several suites
+# which source version lists a tarball with that checksum, fetches it with
+# `apt-get source --tar-only` (apt checks it against the signed index), checks
+# the SHA-256 again, and unpacks it. So a fresh clone keeps working when sid
+# moves on, as long as any of the suites still lists the tarball.
+#
+# Usage: scripts/fetch-wolfssl-source.sh [--update]
+#   --update   read the indexes again even when the cache holds the tree
 # Environment:
-#   USSL_CACHE_DIR              cache root (default: $HOME/.cache/ussl)
-#   USSL_WOLFSSL_SUITE          as --suite
-#   USSL_WOLFSSL_DEB_VERSION    fetch exactly this Debian version, e.g. 5.7.2-0.1+deb13u2
-#   USSL_DEBIAN_MIRROR          default: http://deb.debian.org/debian
-#   USSL_DEBIAN_SECURITY_MIRROR default: http://security.debian.org/debian-security
+#   USSL_CACHE_DIR           cache root (default: $HOME/.cache/ussl)
+#   USSL_DEBIAN_MIRROR       default: http://deb.debian.org/debian
+#   USSL_WOLFSSL_SUITES      suites to search (default: "sid forky experimental trixie-backports")
 #
-# Idempotent: when the cache already holds the source, it exits without using
+# Idempotent: when the cache already holds the tree, it exits without using
 # the network. The system's apt configuration is never read for sources nor
 # changed: apt runs with its own sources.list, lists and cache under the cache
-# dir. Only missing build tools (dpkg-dev, autoconf, automake, libtool) are
-# installed with the system's apt, as scripts/setup.sh does.
+# dir. Only missing build tools (autoconf, automake, libtool) are installed
+# with the system's apt, as scripts/setup.sh does.
 #
 # Prints the path of the source tree on stdout; progress goes to stderr.
 set -euo pipefail
 
-suite="${USSL_WOLFSSL_SUITE:-trixie}"
+# The pin: upstream version and the SHA-256 of its tarball (as listed by
+# Debian's signed Sources index for wolfssl 5.9.2-1.2).
+upstream="5.9.2"
+tarball="wolfssl_${upstream}.orig.tar.gz"
+sha256="2f4ef3d4fd387a9b3191d36a6316d69116c46ff69bb9583b6c82b36d7b8ca114"
+
 update=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --update) update=1 ;;
-    --suite) suite="${2:?--suite needs a value}"; shift ;;
-    --suite=*) suite="${1#--suite=}" ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fetch-wolfssl-source: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
-case "$suite" in
-  trixie | bookworm) ;;
-  *) echo "fetch-wolfssl-source: unsupported suite '$suite' (trixie or bookworm)" >&2; exit 2 ;;
-esac
 
 cache="${USSL_CACHE_DIR:-$HOME/.cache/ussl}"
-dest="$cache/wolfssl-src"
-pin="${USSL_WOLFSSL_DEB_VERSION:-}"
+dest="$cache/wolfssl-upstream"
 log() { echo "fetch-wolfssl-source: $*" >&2; }
 
-# The tree "current" points at, if it is complete and is what was asked for.
+# The tree "current" points at, if it is complete and is the pinned one.
 cached_tree() {
   local tree="$dest/current"
-  [ -f "$tree/debian/changelog" ] && [ -f "$tree/configure.ac" ] || return 1
-  local have_suite have_version
-  have_suite="$(sed -n 's/^suite=//p' "$tree/../SOURCE.txt" 2>/dev/null)"
-  have_version="$(sed -n 's/^version=//p' "$tree/../SOURCE.txt" 2>/dev/null)"
-  [ "$have_suite" = "$suite" ] || return 1
-  [ -z "$pin" ] || [ "$have_version" = "$pin" ] || return 1
+  [ -f "$tree/configure.ac" ] || return 1
+  [ "$(sed -n 's/^sha256=//p' "$tree/../SOURCE.txt" 2>/dev/null)" = "$sha256" ] || return 1
   echo "$tree"
 }
 
 if [ "$update" -eq 0 ] && tree="$(cached_tree)"; then
-  log "cached: wolfSSL $(sed -n 's/^version=//p' "$tree/../SOURCE.txt") ($suite) in $(cd "$tree" && pwd -P)"
+  log "cached: wolfSSL $upstream in $(cd "$tree" && pwd -P)"
   echo "$tree"
   exit 0
 fi
 
 # --- build tools, from the system's own archive ---------------------------
 missing=()
-command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
 command -v autoreconf >/dev/null || missing+=(autoconf)
 command -v aclocal >/dev/null || missing+=(automake)
 command -v libtoolize >/dev/null || missing+=(libtool)
@@ -85,18 +81,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- a private apt: own sources.list, lists and cache ---------------------
-aptdir="$cache/apt"
+aptdir="$cache/apt-wolfssl"
 mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$dest"
 mirror="${USSL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-security="${USSL_DEBIAN_SECURITY_MIRROR:-http://security.debian.org/debian-security}"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || { log "$keyring is missing (package debian-archive-keyring)"; exit 1; }
-cat >"$aptdir/sources.list" <<EOF
-# Written by scripts/fetch-wolfssl-source.sh; used only by it.
-deb-src [signed-by=$keyring] $mirror $suite main
-deb-src [signed-by=$keyring] $mirror $suite-updates main
-deb-src [signed-by=$keyring] $security $suite-security main
-EOF
+{
+  echo "# Written by scripts/fetch-wolfssl-source.sh; used only by it."
+  for suite in ${USSL_WOLFSSL_SUITES:-sid forky experimental trixie-backports}; do
+    echo "deb-src [signed-by=$keyring] $mirror $suite main"
+  done
+} >"$aptdir/sources.list"
 apt_opts=(
   -o "Dir::Etc::SourceList=$aptdir/sources.list"
   -o "Dir::Etc::SourceParts=/dev/null"
@@ -110,49 +105,48 @@ apt_opts=(
 # under a private home directory.
 [ "$(id -u)" -ne 0 ] || apt_opts+=(-o "APT::Sandbox::User=root")
 
-log "reading the $suite source indexes (private apt lists in $aptdir)"
-apt-get "${apt_opts[@]}" -q update >&2
+log "reading the source indexes of: ${USSL_WOLFSSL_SUITES:-sid forky experimental trixie-backports}"
+# A suite that does not exist (experimental without wolfssl, a renamed
+# backports suite) is not an error as long as one index lists the tarball.
+apt-get "${apt_opts[@]}" -q update >&2 || log "some indexes could not be read; going on with the others"
 
-# The newest Debian revision on offer across $suite, -updates and -security.
-version="$pin"
-if [ -z "$version" ]; then
-  for v in $(apt-cache "${apt_opts[@]}" showsrc --only-source wolfssl 2>/dev/null | sed -n 's/^Version: //p'); do
-    if [ -z "$version" ] || dpkg --compare-versions "$v" gt "$version"; then version="$v"; fi
-  done
-fi
-[ -n "$version" ] || { log "no wolfssl source package found in $suite"; exit 1; }
+# The source versions whose Checksums-Sha256 list the pinned tarball.
+version="$(apt-cache "${apt_opts[@]}" showsrc --only-source wolfssl 2>/dev/null | awk -v sum="$sha256" -v tb="$tarball" '
+  /^Version: / { v = $2 }
+  /^Checksums-Sha256:/ { in_sums = 1; next }
+  /^[^ ]/ { in_sums = 0 }
+  in_sums && $1 == sum && $3 == tb { print v; exit }')"
+[ -n "$version" ] || {
+  log "no suite lists $tarball with SHA-256 $sha256 (searched: ${USSL_WOLFSSL_SUITES:-sid forky experimental trixie-backports})"
+  exit 1
+}
 
-if [ ! -f "$dest/$version/SOURCE.txt" ]; then
-  work="$(mktemp -d "$dest/.fetch.XXXXXX")"
-  chmod 755 "$work"
-  trap 'rm -rf "$work"' EXIT
-  log "fetching wolfssl $version ($suite)"
-  (cd "$work" && apt-get "${apt_opts[@]}" -q source "wolfssl=$version") >&2
-  trees=("$work"/wolfssl-*/debian/changelog)
-  if [ ! -f "${trees[0]}" ]; then
-    log "apt-get source left no source tree"
-    exit 1
-  fi
-  tree="$(basename "$(dirname "$(dirname "${trees[0]}")")")"
-  {
-    echo "suite=$suite"
-    echo "version=$version"
-    echo "tree=$tree"
-    echo "fetched=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    (cd "$work" && sha256sum ./*.dsc ./*.tar.* | sed 's/^/sha256=/')
-  } >"$work/SOURCE.txt"
-  rm -rf "${dest:?}/$version"
-  mv "$work" "$dest/$version"
-  trap - EXIT
-else
-  log "wolfssl $version already in $dest/$version"
-fi
+work="$(mktemp -d "$dest/.fetch.XXXXXX")"
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+log "fetching $tarball from wolfssl $version (apt-get source --tar-only)"
+(cd "$work" && apt-get "${apt_opts[@]}" -q source --tar-only "wolfssl=$version") >&2
+got="$(sha256sum "$work/$tarball" | cut -d' ' -f1)"
+[ "$got" = "$sha256" ] || { log "$tarball has SHA-256 $got, expected $sha256"; exit 1; }
+tar -xzf "$work/$tarball" -C "$work"
+trees=("$work"/wolfssl-*/configure.ac)
+[ -f "${trees[0]}" ] || { log "$tarball holds no wolfSSL tree"; exit 1; }
+tree="$(basename "$(dirname "${trees[0]}")")"
+{
+  echo "upstream=$upstream"
+  echo "debian_source=wolfssl $version"
+  echo "tree=$tree"
+  echo "fetched=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "sha256=$sha256"
+} >"$work/SOURCE.txt"
+rm -rf "${dest:?}/$upstream"
+mv "$work" "$dest/$upstream"
+trap - EXIT
 
 # Point "current" at it (atomically), and record the switch in a plain file
 # whose timestamp CMake watches (a symlink's own time is not visible to it).
-tree="$(sed -n 's/^tree=//p' "$dest/$version/SOURCE.txt")"
-ln -sfn "$version/$tree" "$dest/.current.new"
+ln -sfn "$upstream/$tree" "$dest/.current.new"
 mv -T "$dest/.current.new" "$dest/current"
-printf '%s\n' "$version" >"$dest/CURRENT"
-log "wolfSSL $version ($suite) ready in $dest/$version/$tree"
+printf '%s\n' "$upstream" >"$dest/CURRENT"
+log "wolfSSL $upstream (from wolfssl $version) ready in $dest/$upstream/$tree"
 echo "$dest/current"

@@ -14,7 +14,7 @@ if ! dpkg-query -W -f='${Status}' clang libclang-rt-14-dev 2>/dev/null | grep -c
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends clang libclang-rt-14-dev
 fi
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DUSSL_FUZZ=ON -DUSSL_WOLFSSL=tuned -DUSSL_BUILD_APPS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 CORPUS=build-fuzz/corpus
 ./build-fuzz/tests/fuzz/record_seeds "$CORPUS" >/dev/null

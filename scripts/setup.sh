@@ -5,9 +5,9 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config ca-certificates dpkg-dev autoconf automake libtool
+  build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool
   libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev
-  python3 openssl gnutls-bin curl nginx-light
+  python3 openssl gnutls-bin curl nginx-light help2man
 )
 
 missing=()

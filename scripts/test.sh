@@ -10,12 +10,12 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 600 -j 2
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DUSSL_SANITIZE=ON -DUSSL_WOLFSSL=system -DUSSL_BUILD_APPS=ON -DUSSL_BUILD_TESTS=ON >/dev/null
+cmake --preset asan-ubsan >/dev/null
 cmake --build build-asan -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 900 -j 2
 
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSSL_TSAN=ON -DUSSL_WOLFSSL=system -DUSSL_BUILD_APPS=ON -DUSSL_BUILD_TESTS=ON >/dev/null
+cmake --preset tsan >/dev/null
 cmake --build build-tsan -j "$(nproc)" --target ussl-server ussl-client
 # GCC 12's TSan cannot start on kernels with high mmap randomization
 # (vm.mmap_rnd_bits > 28): say so plainly and skip only in that case.

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include "common/ciphers.hpp"
+#include "common/completion.hpp"
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
 #include "common/keylog.hpp"
@@ -201,6 +203,11 @@ Options options_from(const TlsFlags& flags, bool server) {
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv,
                                       const std::function<void(const std::string&)>& on_usage_error) {
+  // Not a CLI11 flag, so it stays out of --help: the packaging step runs it.
+  if (argc == 2 && std::string_view(argv[1]) == "--bash-completion") {
+    std::cout << bash_completion(app);
+    return kExitOk;
+  }
   try {
     app.parse(argc, argv);
     return std::nullopt;

@@ -675,7 +675,11 @@ void SslSocket::close() noexcept {
         if (blocking) {
           while (!s.flush_stalled()) s.wait_for(s.want);
         }
-        wolfSSL_shutdown(s.ssl.get());  // sends close_notify; does not wait for the peer's
+        // Sends close_notify; does not wait for the peer's. Exactly one call:
+        // a second wolfSSL_shutdown (bidirectional shutdown) with decrypted
+        // data still buffered is CVE-2026-15442, which the tuned wolfSSL 5.9.2
+        // does not patch (docs/wolfssl-build.md).
+        wolfSSL_shutdown(s.ssl.get());
       }
     }
   } catch (...) {
