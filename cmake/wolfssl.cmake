@@ -66,6 +66,17 @@ set(_ussl_wolfssl_cppflags
   # roots of Debian's CA bundle have one (Go Daddy G2, Starfield G2, ...).
   # The switch is upstream's (wolfSSL 5.7.4).
   -DWOLFSSL_ASN_ALLOW_0_SERIAL
+  # TLS 1.3 middlebox compatibility (RFC 8446 Appendix D.4), as OpenSSL: a
+  # server answers a client that sent a legacy_session_id with a
+  # change_cipher_spec after its first flight (and after a HelloRetryRequest:
+  # patch 0011); a client sends a session id and a change_cipher_spec. Patch
+  # 0010 adds the per-connection switch behind --no-middlebox-compat.
+  -DWOLFSSL_TLS13_MIDDLEBOX_COMPAT
+  # Handshake messages up to the largest ClientHello the encoding allows
+  # (131,396 bytes, OpenSSL's CLIENT_HELLO_MAX_LENGTH) instead of wolfSSL's
+  # 18,462 (its estimate of a 9-certificate chain): post-quantum key shares and
+  # many extensions make large hellos normal. Larger: decode_error (patch 0012).
+  -DMAX_HANDSHAKE_SZ=131396
 )
 set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2 -fcf-protection)
 

@@ -270,7 +270,8 @@ class MiddleboxCompatibilityTests(HostileTestCase):
 
 class LargeHelloTests(HostileTestCase):
     """Handshake messages up to ussl's MAX_HANDSHAKE_SZ (131,396 bytes, the largest ClientHello the
-    encoding allows, OpenSSL's CLIENT_HELLO_MAX_LENGTH), fragmented over any number of records."""
+    encoding allows, OpenSSL's CLIENT_HELLO_MAX_LENGTH), fragmented over any number of records;
+    long lists (suites, key shares, signature schemes); record size limits."""
 
     def test_server_answers_a_client_hello_split_into_one_byte_records(self):
         needs_ussl_wolfssl(self)
@@ -308,6 +309,35 @@ class LargeHelloTests(HostileTestCase):
         client.send(raw_tls.records(too_big))
         reply = client.first_answer()
         self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "decode_error"), reply)
+
+    def test_server_refuses_an_oversized_record_with_record_overflow(self):
+        # RFC 8446 5.1: a plaintext record holds at most 2^14 bytes.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        hello = raw_tls.client_hello(b"localhost", padding=16384)
+        client.send(raw_tls.records(hello, fragment=16385))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "record_overflow"), reply)
+
+    def test_server_skips_key_shares_of_unknown_groups_and_uses_the_known_one(self):
+        # RFC 8446 4.2.8 sets no limit on the entries; tlsfuzzer sends 221 unknown ones.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        unknown = list(range(34, 34 + 60))
+        shares = b"".join(raw_tls.u16(g) + raw_tls.vec16(b"\xab" * 128) for g in unknown)
+        shares += raw_tls.u16(raw_tls.X25519) + raw_tls.vec16(raw_tls.x25519_public_key())
+        groups = b"".join(raw_tls.u16(g) for g in unknown + [raw_tls.X25519])
+        hello = raw_tls.client_hello(b"localhost", extensions=[
+            raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(shares)),  # first, as tlsfuzzer does
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(groups)),
+            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
+        ])
+        client.send(raw_tls.records(hello))
+        self.assertEqual(client.first_answer().kind, "server_hello")
 
     def test_server_reads_a_usable_signature_scheme_at_position_64_of_the_list(self):
         # 63 unassigned code points first (RFC 8446 4.2.3: ignore unknown schemes).
