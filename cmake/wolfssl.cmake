@@ -77,6 +77,9 @@ set(_ussl_wolfssl_cppflags
   # 18,462 (its estimate of a 9-certificate chain): post-quantum key shares and
   # many extensions make large hellos normal. Larger: decode_error (patch 0012).
   -DMAX_HANDSHAKE_SZ=131396
+  # The RFC 7919 FFDHE groups beyond ffdhe2048 (wolfSSL's default), so a
+  # client that offers only ffdhe3072..8192 in TLS 1.3 gets a handshake.
+  -DHAVE_FFDHE_3072 -DHAVE_FFDHE_4096 -DHAVE_FFDHE_6144 -DHAVE_FFDHE_8192
 )
 set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2 -fcf-protection)
 

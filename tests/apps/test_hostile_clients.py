@@ -105,6 +105,27 @@ class SniValidationTests(HostileTestCase):
                 client.send(raw_tls.records(raw_tls.client_hello(name)))
                 self.assertEqual(client.first_answer().kind, "server_hello", "".join(srv.lines + srv.stderr))
 
+    def test_server_ignores_other_name_types_next_to_the_host_name(self):
+        # RFC 6066 3: at most one name per type; types the server does not know are ignored.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        entry = lambda t, n: raw_tls.u8(t) + raw_tls.vec16(n)
+        for entries in ((entry(0, b"localhost"), entry(7, b"other")), (entry(7, b"other"), entry(0, b"localhost"))):
+            client = self.raw(srv)
+            sni = raw_tls.extension(raw_tls.EXT_SERVER_NAME, raw_tls.vec16(b"".join(entries)))
+            client.send(raw_tls.records(raw_tls.client_hello(None, extra_extensions=[sni])))
+            self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_refuses_two_host_names_with_illegal_parameter(self):
+        # tlsfuzzer "multiple host_names in SNI, RFC 6066 compliance": illegal_parameter.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        sni = raw_tls.server_name_extension(b"localhost", b"example.com")
+        client.send(raw_tls.records(raw_tls.client_hello(None, extra_extensions=[sni])))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "illegal_parameter"), reply)
+
     def test_server_prints_an_sni_escape_sequence_escaped_in_its_report_and_log(self):
         srv = self.server("-v", json_mode=False)
         client = self.raw(srv)
@@ -338,6 +359,22 @@ class LargeHelloTests(HostileTestCase):
         ])
         client.send(raw_tls.records(hello))
         self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_refuses_a_client_without_a_group_in_common_with_handshake_failure(self):
+        # RFC 8446 4.1.1: no overlap in supported_groups is handshake_failure.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        hello = raw_tls.client_hello(b"localhost", extensions=[
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(34) + raw_tls.u16(35))),
+            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
+            raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(raw_tls.u16(34) + raw_tls.vec16(b"\xab" * 64))),
+        ], suites=raw_tls.TLS13_SUITES)
+        client.send(raw_tls.records(hello))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "handshake_failure"), reply)
 
     def test_server_reads_a_usable_signature_scheme_at_position_64_of_the_list(self):
         # 63 unassigned code points first (RFC 8446 4.2.3: ignore unknown schemes).
