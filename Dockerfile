@@ -15,6 +15,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool \
       libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev \
+      libidn2-dev libpsl-dev publicsuffix \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -28,10 +29,11 @@ RUN ./scripts/fetch-wolfssl-source.sh \
 FROM debian:12
 ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries of the programs (wolfSSL is linked statically;
-# libspdlog-dev -> libspdlog1.10 -> libfmt9) and the system trust store that
-# ussl-client uses by default under --cert-reqs optional/required.
+# libspdlog-dev -> libspdlog1.10 -> libfmt9; libidn2-0 and libpsl5 with the
+# publicsuffix data file for the server-name rule) and the system trust store
+# that ussl-client uses by default under --cert-reqs optional/required.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 ca-certificates \
+ && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libidn2-0 libpsl5 publicsuffix ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/apps/ussl-client /src/build/apps/ussl-server /src/build/apps/ussl-bench /usr/local/bin/
 COPY --from=build /src/certs /opt/ussl/certs

@@ -22,10 +22,10 @@ install(EXPORT ussl-targets NAMESPACE ussl:: DESTINATION ${USSL_INSTALL_CMAKEDIR
 if(USSL_WOLFSSL STREQUAL "tuned")
   install(FILES "${USSL_WOLFSSL_PREFIX}/lib/libwolfssl.a" DESTINATION ${CMAKE_INSTALL_LIBDIR}/ussl COMPONENT devel)
   set(USSL_PC_LIBS_WOLFSSL "\${libdir}/ussl/libwolfssl.a -lpthread -lm")
-  set(USSL_PC_REQUIRES "")
+  set(USSL_PC_REQUIRES "libidn2 libpsl")
 else()
   set(USSL_PC_LIBS_WOLFSSL "")
-  set(USSL_PC_REQUIRES "wolfssl")
+  set(USSL_PC_REQUIRES "wolfssl libidn2 libpsl")
 endif()
 configure_package_config_file(cmake/ussl-config.cmake.in "${PROJECT_BINARY_DIR}/ussl-config.cmake"
                               INSTALL_DESTINATION ${USSL_INSTALL_CMAKEDIR})
@@ -79,6 +79,6 @@ set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")  # ussl_<version>_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps: Debian 12's library packages
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates, publicsuffix")  # publicsuffix: the newest list for libpsl
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 include(CPack)

@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/cli.hpp"
+#include "common/exit_codes.hpp"
 #include "common/net.hpp"
 #include "ussl/ussl.hpp"
 
@@ -45,17 +47,13 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 4433;
   std::optional<std::string> server_hostname;
-  std::string cert_reqs = "none";
-  std::optional<std::string> ca_certs;
-  std::optional<std::string> certfile, keyfile;
+  ussl::apps::TlsFlags tls;  // --cert-reqs, --ca-certs, --certfile/--keyfile, --tls-version, --ciphers
   int concurrency = 8;
   int threads = 1;
   double duration_s = 5;
   long count = 0;  // 0: run for duration
   bool resume = false;
   std::size_t payload = 0;
-  std::optional<std::string> tls_version;
-  std::optional<std::string> ciphers;
   std::optional<std::string> groups;
   long hold = 0;  // keep this many connections open after their handshake
   double hold_seconds = 10;
@@ -282,18 +280,29 @@ double percentile(std::vector<double>& v, double p) {
 
 }  // namespace
 
+// ussl-bench's own exit codes (docs/cli.md): 0, 2 and 3 mean what they mean
+// for ussl-client; a run in which connections failed is not one handshake
+// failure, so it has a code of its own instead of ussl-client's 4.
+constexpr int kExitBenchFailures = ussl::apps::kExitLoadFailed;
+
 int main(int argc, char** argv) {
+  using ussl::apps::kExitConnectFailed;
+  using ussl::apps::kExitOk;
+  using ussl::apps::kExitUsage;
   Config cfg;
-  CLI::App app{"Load-test a TLS server: handshakes/s, throughput and latency percentiles."};
+  CLI::App app{"Load-test a TLS server: handshakes/s, throughput and latency percentiles.", "ussl-bench"};
   app.add_option("--host", cfg.host, "Connect to this IPv4/IPv6 address or name.")->capture_default_str();
   app.add_option("--port", cfg.port, "Connect to this TCP port.")->check(CLI::Range(1, 65535))->capture_default_str();
   app.add_option("--server-hostname", cfg.server_hostname, "Send this SNI and verify this name.");
-  app.add_option("--cert-reqs", cfg.cert_reqs, "Verify the server: none, optional, required.")
+  app.add_option("--cert-reqs", cfg.tls.cert_reqs, "Verify the server: none, optional, required.")
       ->check(CLI::IsMember({"none", "optional", "required"}))
       ->capture_default_str();
-  app.add_option("--ca-certs", cfg.ca_certs, "Trust anchors (PEM/DER file or directory).");
-  auto* keyfile = app.add_option("--keyfile", cfg.keyfile, "Private key of the client certificate.");
-  app.add_option("--certfile", cfg.certfile, "Client certificate (chain), PEM or DER.")->needs(keyfile);
+  app.add_option("--ca-certs", cfg.tls.ca_certs, "Trust anchors (PEM/DER file or directory).")->type_name("PATH");
+  auto* keyfile =
+      app.add_option("--keyfile", cfg.tls.keyfile, "Private key of the client certificate.")->type_name("PATH");
+  app.add_option("--certfile", cfg.tls.certfile, "Client certificate (chain), PEM or DER.")
+      ->type_name("PATH")
+      ->needs(keyfile);
   app.add_option("--concurrency,-c", cfg.concurrency, "Keep this many connections in flight.")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -307,9 +316,11 @@ int main(int argc, char** argv) {
   app.add_option("--payload", cfg.payload,
                  "Send this many bytes per connection (a line) and read them back (echo server).")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
-  app.add_option("--tls-version", cfg.tls_version, "Pin the protocol version: 1.2 or 1.3.")
+  app.add_option("--tls-version", cfg.tls.tls_version, "Pin the protocol version: 1.2 or 1.3.")
       ->check(CLI::IsMember({"1.2", "1.3"}));
-  app.add_option("--ciphers", cfg.ciphers, "wolfSSL cipher list.");
+  app.add_option("--ciphers", cfg.tls.ciphers,
+                 "Allow only these cipher suites, IANA or wolfSSL names (as ussl-client's --ciphers).")
+      ->type_name("LIST");
   app.add_option("--groups", cfg.groups, "Key-exchange groups, first preferred (e.g. X25519:P-256).");
   app.add_option("--hold", cfg.hold,
                  "Open N connections (at --concurrency), keep each open and idle after its handshake (and "
@@ -319,22 +330,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   app.add_flag("--hold-until-eof", cfg.hold_until_eof, "With --hold: stop holding early when stdin reaches EOF.");
-  app.add_option("--latency-file", cfg.latency_file, "Write every connection's latency (ms), one per line.");
+  app.add_option("--latency-file", cfg.latency_file, "Write every connection's latency (ms), one per line.")
+      ->type_name("FILE");
   app.add_flag("--json", cfg.json, "Print one JSON object.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "ussl-bench: usage: " << e.what() << " (see --help)\n";
-    return 2;
-  }
+  app.footer(
+      "Exit codes:\n  0  every connection succeeded (and, with --hold, every held one stayed open)\n"
+      "  2  usage or configuration error\n  3  the host does not resolve\n"
+      "  10 some connections failed, none succeeded, or held connections were lost");
+  if (auto code = ussl::apps::parse_command_line(app, argc, argv, {})) return *code;
   if (cfg.hold > 0) {
     if (cfg.count > 0 && cfg.count != cfg.hold) {
-      std::cerr << "ussl-bench: usage: --hold N opens N connections; leave out --count\n";
-      return 2;
+      std::cerr << "ussl-bench: error: usage: --hold N opens N connections; leave out --count (see --help)\n";
+      return kExitUsage;
     }
     cfg.count = cfg.hold;
   }
+  if (!cfg.tls.tls_version.empty()) cfg.tls.tls_version = "TLSv" + cfg.tls.tls_version;
   ussl::apps::raise_fd_limit();
 
   addrinfo hints{};
@@ -342,7 +353,7 @@ int main(int argc, char** argv) {
   addrinfo* res = nullptr;
   if (::getaddrinfo(cfg.host.c_str(), std::to_string(cfg.port).c_str(), &hints, &res) != 0 || res == nullptr) {
     std::cerr << "ussl-bench: error: resolve_failed: cannot resolve '" << cfg.host << "'\n";
-    return 3;
+    return kExitConnectFailed;
   }
   sockaddr_storage addr{};
   std::memcpy(&addr, res->ai_addr, res->ai_addrlen);
@@ -351,24 +362,13 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<const ussl::Context> ctx;
   try {
-    ussl::Options o;
-    o.cert_reqs = cfg.cert_reqs == "required"   ? ussl::CertReqs::required
-                  : cfg.cert_reqs == "optional" ? ussl::CertReqs::optional
-                                                : ussl::CertReqs::none;
-    o.ca_certs = cfg.ca_certs;
-    o.certfile = cfg.certfile;
-    o.keyfile = cfg.keyfile;
-    o.ciphers = cfg.ciphers;
+    // The same option building as ussl-client (cipher names, version pin).
+    ussl::Options o = ussl::apps::options_from(cfg.tls, /*server=*/false);
     o.groups = cfg.groups;
-    if (cfg.tls_version) {
-      const auto v = *cfg.tls_version == "1.2" ? ussl::TlsVersion::tls1_2 : ussl::TlsVersion::tls1_3;
-      o.min_version = v;
-      o.max_version = v;
-    }
     ctx = ussl::Context::create(o);
   } catch (const ussl::Error& e) {
     std::cerr << "ussl-bench: error: " << e.what() << "\n";
-    return 2;
+    return kExitUsage;
   }
 
   const auto begin = Clock::now();
@@ -422,7 +422,7 @@ int main(int argc, char** argv) {
     for (double ms : total.latency_ms) out << ms << "\n";
     if (!out) {
       std::cerr << "ussl-bench: error: cannot write " << *cfg.latency_file << "\n";
-      return 2;
+      return kExitUsage;
     }
   }
   long failed = 0;
@@ -460,5 +460,5 @@ int main(int argc, char** argv) {
     for (auto& [k, v] : total.errors) std::printf("error        %s: %ld\n", k.c_str(), v);
     if (cfg.hold > 0) std::printf("held         %ld, still open at the end %ld\n", held, still_open);
   }
-  return failed == 0 && total.ok > 0 && hold_ok ? 0 : 4;
+  return failed == 0 && total.ok > 0 && hold_ok ? kExitOk : kExitBenchFailures;
 }

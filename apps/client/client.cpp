@@ -28,7 +28,11 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr std::size_t kReadChunk = 16384;
-constexpr milliseconds kDrainWindow{200};        // nothing sent: catch a late alert
+// Nothing sent, TLS 1.3, and the server asked for a client certificate: wait
+// at least this long, and at least kDrainRoundTrips handshake round trips,
+// for a late rejection of it.
+constexpr milliseconds kDrainWindow{200};
+constexpr int kDrainRoundTrips = 2;
 constexpr milliseconds kReplyIdleTimeout{1000};  // after sending: wait for the reply
 constexpr milliseconds kTicketWait{2000};        // TLS 1.3: wait this long for a session ticket
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
@@ -66,6 +70,8 @@ struct Conn {
   bool ticket_received = false;
   bool peer_closed = false;  // close_notify received
   int exit_code = kExitOk;
+  std::optional<milliseconds> drain_window;  // the late-alert drain, when one ran
+  std::optional<double> drain_waited;        // ms spent in it
 };
 
 class ClientRun {
@@ -90,6 +96,7 @@ class ClientRun {
   void wait_ready(Conn& conn, short events, const std::string& doing);
   void wait_writable_reading(Conn& conn);
   bool read_limit_reached(const Conn& conn) const;
+  std::optional<milliseconds> read_idle_limit(Conn& conn) const;
   void note_progress(Conn& conn);
   void output(Conn& conn, const std::string& data);
   [[noreturn]] void fail_timeout(const std::string& doing);
@@ -112,6 +119,7 @@ class ClientRun {
   Options options_;
   TrustStore trust_;
   std::optional<std::string> server_hostname_;
+  std::string connect_host_;  // --host, a U-label name as its A-label
   std::shared_ptr<const Context> context_;
   std::string payload_;
   std::vector<Expectation> expectations_;
@@ -168,11 +176,24 @@ void ClientRun::setup() {
   }
   if (!trust_.path) trust_.source = "none";
 
+  // The name sent as SNI and checked: --server-hostname, else HOST (an IP
+  // literal is checked against iPAddress SANs and not sent), in the form
+  // the library puts on the wire (no trailing dot, A-labels).
+  // A U-label HOST is also resolved as its A-label (what DNS holds).
   const std::string host = unbracket(c_.host);
+  const auto normalized = [](const std::string& name, const char* flag) {
+    try {
+      return normalize_server_name(name);
+    } catch (const Error& e) {
+      throw Error(ErrorKind::usage, std::string(flag) + ": " + e.message());
+    }
+  };
+  const bool ascii_host = std::all_of(host.begin(), host.end(), [](unsigned char ch) { return ch < 0x80; });
+  connect_host_ = ascii_host ? c_.host : normalized(host, "--host");
   if (!c_.server_hostname.empty()) {
-    server_hostname_ = c_.server_hostname;
-  } else if (!c_.no_server_hostname && !is_ip_literal(host)) {
-    server_hostname_ = host;
+    server_hostname_ = normalized(c_.server_hostname, "--server-hostname");
+  } else if (!c_.no_server_hostname) {
+    server_hostname_ = normalized(host, "--host");
   }
   options_.server_hostname = server_hostname_;
   setup_facts_.verify.mode = options_.cert_reqs;
@@ -182,6 +203,7 @@ void ClientRun::setup() {
   setup_facts_.nonblocking = c_.tls.nonblocking;
 
   context_ = Context::create(options_);
+  for (const auto& w : context_->warnings()) spdlog::warn("{}", w);
 
   if (!c_.sess_in.empty()) check_session_in();
   if (!c_.recv_file.empty()) {
@@ -250,7 +272,7 @@ void ClientRun::connect(Conn& conn) {
   Deadline limit = Clock::now() + milliseconds(c_.connect_timeout_ms);
   if (deadline_ && *deadline_ < *limit) limit = deadline_;
   const auto begin = Clock::now();
-  Connection connection = connect_tcp(c_.host, static_cast<std::uint16_t>(c_.port), limit);
+  Connection connection = connect_tcp(connect_host_, static_cast<std::uint16_t>(c_.port), limit);
   conn.timing.connect = elapsed_ms(begin);
   conn.peer = connection.peer;
   conn.fd = std::move(connection.fd);
@@ -347,17 +369,54 @@ void ClientRun::wait_writable_reading(Conn& conn) {
   }
 }
 
+// How long reading may stay idle once the handshake is done: --read-timeout;
+// none with --read-bytes; 1 s for the reply after sending; and with nothing
+// sent, the late-alert drain. A TLS 1.3 server judges the client certificate
+// after the client's Finished, so its rejection arrives about one round trip
+// after the handshake completed here: wait for it only when the server asked
+// for a certificate (otherwise nothing can come), at least 200 ms and at
+// least two measured round trips.
+std::optional<milliseconds> ClientRun::read_idle_limit(Conn& conn) const {
+  if (c_.read_timeout_ms >= 0) return milliseconds(c_.read_timeout_ms);
+  if (c_.read_bytes != 0) return std::nullopt;
+  if (!payload_.empty()) return kReplyIdleTimeout;
+  const SslSocket& socket = *conn.socket;
+  const HandshakeInfo& hs = socket.handshake();
+  if (!hs.certificate_requested || socket.tls_version() != std::optional<std::string>("TLSv1.3"))
+    return milliseconds(0);
+  milliseconds window = kDrainWindow;
+  if (hs.round_trip) window = std::max(window, std::chrono::ceil<milliseconds>(kDrainRoundTrips * *hs.round_trip));
+  conn.drain_window = window;
+  spdlog::info("the server asked for a client certificate: waiting {} ms for a late rejection", window.count());
+  return window;
+}
+
 void ClientRun::read_phase(Conn& conn) {
   SslSocket& socket = *conn.socket;
   if (!conn.handshake_start) conn.handshake_start = Clock::now();
   std::optional<milliseconds> idle;
-  if (c_.read_timeout_ms >= 0) {
-    idle = milliseconds(c_.read_timeout_ms);
-  } else if (c_.read_bytes == 0) {
-    idle = payload_.empty() ? kDrainWindow : kReplyIdleTimeout;
-  }
+  bool idle_known = false;
   auto last_data = Clock::now();
+  std::optional<Clock::time_point> drain_start;
+  // Records how long the drain waited, however reading ends.
+  struct DrainClock {
+    Conn& conn;
+    const std::optional<Clock::time_point>& start;
+    ~DrainClock() {
+      if (conn.drain_window && start) conn.drain_waited = elapsed_ms(*start);
+    }
+  } drain_clock{conn, drain_start};
+  // Decided once, as soon as the handshake is done (before the first read
+  // after it, or right after the read that completed a deferred handshake).
+  const auto decide_idle = [&] {
+    if (idle_known || !socket.handshake().done) return;
+    idle = read_idle_limit(conn);
+    idle_known = true;
+    last_data = Clock::now();
+    if (conn.drain_window) drain_start = last_data;
+  };
   while (!conn.peer_closed) {
+    decide_idle();
     if (read_limit_reached(conn)) return;
     std::size_t n = kReadChunk;
     if (c_.read_bytes != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, c_.read_bytes - conn.received));
@@ -379,6 +438,7 @@ void ClientRun::read_phase(Conn& conn) {
       continue;
     }
     conn.phase = Phase::data;
+    decide_idle();
     const Deadline idle_end = idle ? Deadline(last_data + *idle) : std::nullopt;
     if (expired(idle_end)) return;
     if (socket.poll(POLLIN, milliseconds(poll_timeout(idle_end, deadline_))) != 0) continue;
@@ -608,6 +668,8 @@ void ClientRun::print_header(const Conn& conn) {
     print_line("", "valid   " + leaf.not_before + " .. " + leaf.not_after);
     print_line("", "sha256  " + leaf.sha256);
     print_line("", "chain   " + std::to_string(f.chain.size()) + " certificate(s) sent by the server");
+    for (std::size_t i = 0; i < f.chain.size(); ++i)
+      print_line("", "  [" + std::to_string(i) + "] " + f.chain[i].subject + " (" + key_summary(f.chain[i]) + ")");
   }
   if (f.resumed && !f.verify.performed) {
     // No certificate is exchanged when a session is resumed: nothing was verified in this handshake.
@@ -615,6 +677,8 @@ void ClientRun::print_header(const Conn& conn) {
                              std::string(cert_reqs_name(f.verify.mode)) + ")");
   } else {
     print_line("verify", verify_summary(f.verify, false));
+    const auto problems = problem_lines(f.verify);
+    for (std::size_t i = 1; i < problems.size(); ++i) print_line("", "also " + problems[i]);
   }
   if (c_.show_certs) {
     for (const auto& cert : f.chain) std::printf("%s", cert.pem().c_str());
@@ -626,6 +690,14 @@ void ClientRun::print_bytes(const Conn& conn) {
   if (data_needs_newline_) std::printf("\n");
   data_needs_newline_ = false;
   if (!conn.socket) return;
+  if (conn.drain_window) {
+    const auto& rtt = conn.facts.handshake.round_trip;
+    print_line("drain", "waited " + format_ms(conn.drain_waited.value_or(0)) +
+                            " for a late alert (the server asked for a client certificate; window " +
+                            std::to_string(conn.drain_window->count()) + " ms: at least 200 ms and 2 x round trip " +
+                            (rtt ? format_ms(static_cast<double>(rtt->count()) / 1000.0) : std::string("unknown")) +
+                            ")");
+  }
   std::string bytes =
       "sent " + std::to_string(conn.facts.bytes_sent) + ", received " + std::to_string(conn.facts.bytes_received);
   if (conn.peer_closed) bytes += ", server sent close_notify";
@@ -695,6 +767,20 @@ Json connection_summary(const Conn& conn) {
               {"peer_closed", conn.peer_closed}};
 }
 
+// The late-alert drain of a connection (docs/cli.md, "drain").
+Json drain_json(const Conn* conn) {
+  if (conn == nullptr || !conn->socket)
+    return Json{
+        {"certificate_requested", nullptr}, {"round_trip_ms", nullptr}, {"window_ms", nullptr}, {"waited_ms", nullptr}};
+  const HandshakeInfo& hs = conn->facts.handshake;
+  const std::optional<double> rtt =
+      hs.round_trip ? std::optional<double>(static_cast<double>(hs.round_trip->count()) / 1000.0) : std::nullopt;
+  return Json{{"certificate_requested", hs.certificate_requested},
+              {"round_trip_ms", ms_or_null(rtt)},
+              {"window_ms", conn->drain_window ? Json(conn->drain_window->count()) : Json(nullptr)},
+              {"waited_ms", ms_or_null(conn->drain_waited)}};
+}
+
 Json ClientRun::report_json(int exit_code) const {
   const Conn* conn = first();
   // The connection fields describe the first connection; ok and error say
@@ -721,6 +807,7 @@ Json ClientRun::report_json(int exit_code) const {
                       {"out", c_.sess_out.empty() ? Json(nullptr) : Json(c_.sess_out)},
                       {"saved", session_saved_},
                       {"offered", session_offered_ ? Json(*session_offered_) : Json(nullptr)}};
+  j["drain"] = drain_json(conn);
   j["expectations"] = Json::array();
   return j;
 }
@@ -744,6 +831,7 @@ void print_client_usage_error(const std::string& message) {
   j["peer_closed"] = false;
   j["connections"] = Json::array();
   j["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}, {"offered", nullptr}};
+  j["drain"] = drain_json(nullptr);
   j["expectations"] = Json::array();
   print_json_line(j);
 }

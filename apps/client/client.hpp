@@ -27,10 +27,18 @@ struct ClientConfig {
   std::string sess_out;   // write the session here at the end
   std::string sess_in;    // resume this session on the first connection
   std::string recv_file;  // also write the data received here
+  // Offline verification (--chain-file): no connection.
+  std::string chain_file;
+  std::string chain_role = "server";
+  bool cert_reqs_given = false;  // --cert-reqs was on the command line
 };
 
 // Runs the client connection(s) and prints the report; returns the exit code.
 int run_client(const ClientConfig& config);
+
+// --chain-file: verifies the chain in the file without connecting and
+// prints the same report; returns the exit code.
+int run_offline(const ClientConfig& config);
 
 // Prints the report of a command line that did not parse (JSON mode only:
 // exactly one object on stdout, error kind "usage").

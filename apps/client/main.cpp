@@ -1,8 +1,10 @@
 // ussl-client: parse the command line, run, exit with the documented code.
 #include <csignal>
+#include <iostream>
 #include <limits>
 
 #include "client/client.hpp"
+#include "common/exit_codes.hpp"
 #include "common/logging.hpp"
 
 int main(int argc, char** argv) {
@@ -14,17 +16,19 @@ int main(int argc, char** argv) {
       "ussl-client"};
   app.get_formatter()->column_width(36);
   add_common_flags(app, c.common, "ussl-client", /*server=*/false);
-  app.add_option("--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal.")->required();
+  auto* host = app.add_option(
+      "--host", c.host, "Connect to HOST: a DNS name, an IPv4 or an IPv6 literal (required unless --chain-file).");
   app.add_option("--port", c.port, "Connect to this TCP port.")
       ->type_name("PORT")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   auto* name = app.add_option("--server-hostname", c.server_hostname,
-                              "Send NAME as SNI and verify the certificate against it (default: HOST when it is "
-                              "a DNS name, none for an IP literal).")
+                              "Send NAME as SNI and verify the certificate against it, without a trailing dot and "
+                              "with U-labels as A-labels (default: HOST; an IP literal is checked against the "
+                              "iPAddress SANs and not sent).")
                    ->type_name("NAME");
   app.add_flag("--no-server-hostname", c.no_server_hostname,
-               "Send no SNI and check no name (the chain is still verified).")
+               "Send no SNI and check no name, not even an IP-literal HOST (the chain is still verified).")
       ->excludes(name);
   add_tls_flags(app, c.tls, /*server=*/false);
   auto* send = app.add_option("--send", c.send_text, "Send TEXT after the handshake.")->type_name("TEXT");
@@ -38,8 +42,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()))
       ->type_name("N");
   app.add_option("--read-timeout", c.read_timeout_ms,
-                 "Stop reading after MS milliseconds without data (default: 200 when nothing was sent, 1000 after "
-                 "sending, none with --read-bytes).")
+                 "Stop reading after MS milliseconds without data (default: 1000 after sending; none with "
+                 "--read-bytes; nothing sent: no wait, or after a TLS 1.3 CertificateRequest at least 200 ms and "
+                 "twice the handshake round trip, for a late alert).")
       ->check(CLI::Range(0, std::numeric_limits<int>::max()))
       ->type_name("MS");
   app.add_option("--connect-timeout", c.connect_timeout_ms, "Give up connecting after MS milliseconds.")
@@ -66,13 +71,34 @@ int main(int argc, char** argv) {
                  "Resume the session saved in FILE by --sess-out (a bad file is a configuration error, exit 2).")
       ->type_name("FILE");
 
+  auto* chain_file =
+      app.add_option("--chain-file", c.chain_file,
+                     "Verify the chain in FILE (PEM/DER: leaf first, then any order) against --ca-certs, "
+                     "--server-hostname (DNS name or IP), --crl, --security-level, --max-chain-depth and --at without "
+                     "connecting; same report and exit codes (enforced unless --cert-reqs none).")
+          ->type_name("FILE")
+          ->excludes(host);
+  app.add_option("--chain-role", c.chain_role,
+                 "With --chain-file, judge the leaf as a server (EKU serverAuth) or client (clientAuth) certificate.")
+      ->check(CLI::IsMember({"server", "client"}))
+      ->needs(chain_file)
+      ->capture_default_str();
+
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {
         if (json) print_client_usage_error(message);
       })) {
     return *code;
   }
+  if (c.host.empty() && c.chain_file.empty()) {
+    const std::string message = "--host is required";
+    std::cerr << "ussl-client: error: usage: " << message << " (see --help)" << std::endl;
+    if (json) print_client_usage_error(message);
+    return kExitUsage;
+  }
+  c.cert_reqs_given = app.count("--cert-reqs") > 0;
   setup_logging("ussl-client", c.common.verbosity, c.common.quiet);
+  if (!c.chain_file.empty()) return run_offline(c);
   std::signal(SIGPIPE, SIG_IGN);
   return run_client(c);
 }

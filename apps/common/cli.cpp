@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string_view>
@@ -71,6 +73,8 @@ void limit_versions_to_suites(Options& options, const std::string& wolfssl_list)
   if (!tls13 && !options.max_version) options.max_version = TlsVersion::tls1_2;
   if (!tls12 && !options.min_version) options.min_version = TlsVersion::tls1_3;
 }
+
+CrlCheck crl_check_from(const std::string& name) { return name == "chain" ? CrlCheck::chain : CrlCheck::leaf; }
 
 std::string exit_code_footer() {
   std::string text = "Exit codes:";
@@ -166,6 +170,32 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                         : "Offer these ALPN protocols (comma-separated, e.g. h2,http/1.1); the report shows the one "
                           "selected (none is not an error).")
       ->type_name("LIST");
+  app.add_option("--security-level", flags.security_level,
+                 "Fail certificates whose keys or signature hashes are weaker than OpenSSL's security level N: 0 "
+                 "off, 1 (RSA 1024, EC 160, no SHA-1), 2 (RSA 2048, EC 224), 3 (RSA 3072, EC 256). Keys and "
+                 "hashes only, not protocol versions or suites.")
+      ->type_name("N")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  app.add_option("--max-chain-depth", flags.max_chain_depth,
+                 "Fail a path with more than N intermediates (self-issued ones not counted).")
+      ->type_name("N")
+      ->check(CLI::Range(0, kDefaultMaxChainDepth))
+      ->capture_default_str();
+  app.add_option("--crl", flags.crl,
+                 std::string("Check revocation against the CRLs in PATH (PEM/DER file or directory) for the ") +
+                     (server ? "client's" : "server's") +
+                     " certificates; a certificate without a CRL from its "
+                     "issuer fails.")
+      ->type_name("PATH");
+  app.add_option("--crl-check", flags.crl_check,
+                 "With --crl, check the leaf only (leaf) or every certificate below the trust anchor (chain).")
+      ->check(CLI::IsMember({"leaf", "chain"}))
+      ->capture_default_str();
+  app.add_option("--at", flags.at,
+                 "Verify certificates as of TIME instead of now: RFC 3339 (2030-01-01T00:00:00Z) or an offset "
+                 "from now (+30d, -12h, +90m, +45s, +2w).")
+      ->type_name("TIME");
   app.add_option("--keylog", flags.keylog,
                  "Append the TLS secrets in NSS key log format to FILE (default: $SSLKEYLOGFILE); fails (exit 2) on a "
                  "wolfSSL built without HAVE_SECRET_CALLBACK.")
@@ -178,6 +208,75 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
 }
 
 std::vector<std::string> split_alpn(const std::string& list) { return split(list, ","); }
+
+std::int64_t parse_at(const std::string& text, std::int64_t now) {
+  const auto bad = [&] {
+    return Error(ErrorKind::usage,
+                 "--at: expected an RFC 3339 time (2030-01-01T00:00:00Z) or an offset such as "
+                 "+30d, -12h, +90m, +45s, +2w; got '" +
+                     text + "'");
+  };
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(text.substr(1), &used);
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    if (used == 0 || used + 2 != text.size() || n < 0 || n > 100LL * 366 * 86400) throw bad();
+    long long unit = 0;
+    switch (text.back()) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        throw bad();
+    }
+    return now + (text[0] == '+' ? 1 : -1) * n * unit;
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
+      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    throw bad();
+  std::size_t pos = static_cast<std::size_t>(consumed);
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    if (pos >= text.size() || !std::isdigit(static_cast<unsigned char>(text[pos]))) throw bad();
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+  }
+  long long offset = 0;
+  const std::string zone = text.substr(pos);
+  if (zone == "Z" || zone == "z") {
+    offset = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(zone[1])) && std::isdigit(static_cast<unsigned char>(zone[2])) &&
+             std::isdigit(static_cast<unsigned char>(zone[4])) && std::isdigit(static_cast<unsigned char>(zone[5]))) {
+    offset = (std::stoi(zone.substr(1, 2)) * 3600 + std::stoi(zone.substr(4, 2)) * 60) * (zone[0] == '+' ? 1 : -1);
+  } else {
+    throw bad();
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<std::int64_t>(timegm(&tm)) - offset;
+}
 
 Options options_from(const TlsFlags& flags, bool server) {
   Options options;
@@ -198,6 +297,11 @@ Options options_from(const TlsFlags& flags, bool server) {
   if (!flags.alpn.empty()) options.alpn = split_alpn(flags.alpn);
   if (const auto target = keylog_target(flags.keylog)) options.keylog = keylog_callback(*target);
   options.middlebox_compat = !flags.no_middlebox_compat;
+  options.security_level = flags.security_level;
+  options.max_chain_depth = flags.max_chain_depth;
+  if (!flags.crl.empty()) options.crl = flags.crl;
+  options.crl_check = crl_check_from(flags.crl_check);
+  if (!flags.at.empty()) options.verify_at = parse_at(flags.at, static_cast<std::int64_t>(std::time(nullptr)));
   return options;
 }
 

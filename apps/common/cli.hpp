@@ -34,7 +34,18 @@ struct TlsFlags {
   std::string alpn;     // comma-separated protocols
   std::string keylog;   // file; else $SSLKEYLOGFILE
   bool no_middlebox_compat = false;
+  // ussl's certificate verdict
+  int security_level = 2;
+  int max_chain_depth = kDefaultMaxChainDepth;
+  std::string crl;  // file or directory
+  std::string crl_check = "leaf";
+  std::string at;  // RFC 3339 instant or +30d-style offset
 };
+
+// --at: an RFC 3339 instant ("2030-01-01T00:00:00Z", "...+02:00"; a
+// fraction of a second is dropped) or an offset from now ("+30d", "-12h",
+// "+90m", "+45s", "+2w"). Seconds since the epoch; throws Error(usage).
+std::int64_t parse_at(const std::string& text, std::int64_t now);
 
 // "ussl-client 0.1.0 (wolfSSL 5.5.4)" and a line listing wolfSSL's features.
 std::string version_text(const std::string& program);
@@ -47,7 +58,8 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
 // --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
-// --alpn, --keylog, --no-middlebox-compat.
+// --alpn, --keylog, --security-level, --max-chain-depth, --crl, --crl-check, --at,
+// --no-middlebox-compat.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and

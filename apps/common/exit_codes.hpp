@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitIoError = 6,          // reset or truncated EOF after the handshake
   kExitTimeout = 7,          // timeout after connecting
   kExitExpectation = 8,      // an --expect did not hold
+  kExitLoadFailed = 10,      // ussl-bench only: connections failed in a load run
 };
 
 // Where an error happened. Transport and protocol failures are handshake

@@ -51,6 +51,18 @@ Json verify_json(const VerifyResult& verify) {
   j["depth"] = verify.failure && verify.depth >= 0 ? Json(verify.depth) : Json(nullptr);
   j["hostname"] = or_null(verify.hostname);
   j["hostname_ok"] = or_null(verify.hostname_ok);
+  j["cn_fallback"] = verify.hostname_ok ? Json(verify.cn_fallback) : Json(nullptr);
+  Json problems = Json::array();
+  for (const auto& p : verify.problems) {
+    problems.push_back(Json{{"kind", std::string(error_kind_name(p.kind))},
+                            {"depth", p.depth >= 0 ? Json(p.depth) : Json(nullptr)},
+                            {"subject", p.subject},
+                            {"rule", p.rule},
+                            {"message", p.message}});
+  }
+  j["problems"] = problems;
+  j["path"] = verify.path;
+  j["wolfssl_error"] = verify.wolfssl_error.empty() ? Json(nullptr) : Json(verify.wolfssl_error);
   return j;
 }
 
@@ -88,6 +100,10 @@ Json certificate_json(const CertificateInfo& cert, bool with_pem) {
   j["not_after"] = cert.not_after;
   j["sha256"] = cert.sha256;
   j["serial"] = cert.serial;
+  j["key"] = Json{{"type", cert.key_type.empty() ? Json(nullptr) : Json(cert.key_type)},
+                  {"bits", cert.key_bits > 0 ? Json(cert.key_bits) : Json(nullptr)},
+                  {"curve", cert.key_curve.empty() ? Json(nullptr) : Json(cert.key_curve)}};
+  j["signature_algorithm"] = cert.signature_algorithm.empty() ? Json(nullptr) : Json(cert.signature_algorithm);
   j["pem"] = with_pem ? Json(cert.pem()) : Json(nullptr);
   return j;
 }
@@ -147,6 +163,7 @@ std::string verify_summary(const VerifyResult& verify, bool server_side) {
     found = "chain ok";
     if (verify.hostname) {
       found += ", hostname '" + *verify.hostname + "' ok";
+      if (verify.cn_fallback) found += " (legacy: matched the subject CN, the certificate has no SAN)";
     } else {
       found += ", no hostname checked";
     }
@@ -162,6 +179,24 @@ std::string verify_summary(const VerifyResult& verify, bool server_side) {
   if (verify.failure) return "FAILED " + mode + ": " + found;
   if (!verify.performed) return "no certificate checked " + mode;
   return (verify.verified() ? "VERIFIED " : "checked, handshake incomplete ") + mode + ": " + found;
+}
+
+std::vector<std::string> problem_lines(const VerifyResult& verify) {
+  std::vector<std::string> out;
+  for (const auto& p : verify.problems)
+    out.push_back(std::string(error_kind_name(p.kind)) + ": " + p.message + " [" + p.rule + "]");
+  return out;
+}
+
+std::string key_summary(const CertificateInfo& cert) {
+  std::string text = cert.key_type.empty() ? "key ?" : cert.key_type;
+  if (!cert.key_curve.empty()) {
+    text += " " + cert.key_curve;
+  } else if (cert.key_bits > 0) {
+    text += "-" + std::to_string(cert.key_bits);
+  }
+  if (!cert.signature_algorithm.empty()) text += ", signed " + cert.signature_algorithm;
+  return text;
 }
 
 std::string format_ms(double ms) {

@@ -70,6 +70,10 @@ std::string describe(const ErrorInfo& error);  // "hostname_mismatch: certificat
 // "VERIFIED (cert-reqs required): chain ok, hostname 'localhost' ok", "NOT VERIFIED (cert-reqs none): ..."
 // server_side: the peer is a client, whose certificate may not be asked for.
 std::string verify_summary(const VerifyResult& verify, bool server_side);
+// One line per problem of verify.problems: "kind: message [rule]".
+std::vector<std::string> problem_lines(const VerifyResult& verify);
+// "EC P-256, signed ecdsa-with-SHA256", "RSA-2048, signed sha256WithRSAEncryption".
+std::string key_summary(const CertificateInfo& cert);
 std::string format_ms(double ms);
 std::string join(const std::vector<std::string>& parts, const std::string& separator);
 

@@ -280,6 +280,7 @@ void Server::start() {
   Options options = options_from(c_.tls, /*server=*/true);
   for (const auto& spec : c_.sni) options.sni_certificates.push_back(parse_sni(spec));
   context_ = Context::create(options);
+  for (const auto& w : context_->warnings()) spdlog::warn("{}", w);
   raise_fd_limit();
   Listener listener = listen_tcp(c_.bind, static_cast<std::uint16_t>(c_.port));
   listener_ = std::move(listener.fd);
@@ -1155,6 +1156,11 @@ std::string check_sni_spec(const std::string& spec) {
   if (first == std::string::npos || first == last) return "expected NAME:CERTFILE:KEYFILE, got '" + spec + "'";
   if (first == 0 || last == first + 1 || last + 1 == spec.size())
     return "NAME, CERTFILE and KEYFILE must not be empty in '" + spec + "'";
+  try {
+    normalize_server_name(spec.substr(0, first));  // a U-label must have an A-label
+  } catch (const Error& e) {
+    return e.message();
+  }
   return {};
 }
 

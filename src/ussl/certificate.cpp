@@ -108,29 +108,6 @@ bool parse_asn1_time(const WOLFSSL_ASN1_TIME* t, std::string& iso, std::int64_t&
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-bool dns_name_matches(std::string_view pattern_in, std::string_view host_in) {
-  std::string pattern = lower(pattern_in);
-  std::string host = lower(host_in);
-  if (!host.empty() && host.back() == '.') host.pop_back();
-  if (!pattern.empty() && pattern.back() == '.') pattern.pop_back();
-  if (pattern.empty() || host.empty()) return false;
-  if (pattern.rfind("*.", 0) != 0) return pattern == host;
-  // Wildcard: "*" must be the whole leftmost label, and the rest must hold at
-  // least two labels ("*.example.com", not "*.com").
-  const std::string rest = pattern.substr(1);  // ".wild.ussl.test"
-  if (rest.find('*') != std::string::npos) return false;
-  if (std::count(rest.begin(), rest.end(), '.') < 2) return false;
-  const auto dot = host.find('.');
-  if (dot == std::string::npos || dot == 0) return false;
-  return host.substr(dot) == rest;
-}
-
 }  // namespace
 
 std::string CertificateInfo::pem() const {
@@ -211,32 +188,6 @@ bool is_ip_literal(std::string_view hostname) {
   const std::string host(hostname);
   std::array<unsigned char, 16> buf{};
   return inet_pton(AF_INET, host.c_str(), buf.data()) == 1 || inet_pton(AF_INET6, host.c_str(), buf.data()) == 1;
-}
-
-bool hostname_matches(const CertificateInfo& cert, std::string_view hostname) {
-  const std::string host(hostname);
-  std::array<unsigned char, 16> want{};
-  int want_len = 0;
-  if (inet_pton(AF_INET, host.c_str(), want.data()) == 1)
-    want_len = 4;
-  else if (inet_pton(AF_INET6, host.c_str(), want.data()) == 1)
-    want_len = 16;
-  if (want_len != 0) {
-    for (const auto& ip : cert.ip_addresses) {
-      std::array<unsigned char, 16> have{};
-      const int family = want_len == 4 ? AF_INET : AF_INET6;
-      if (inet_pton(family, ip.c_str(), have.data()) == 1 &&
-          std::equal(want.begin(), want.begin() + want_len, have.begin()))
-        return true;
-    }
-    return false;
-  }
-  for (const auto& dns : cert.dns_names) {
-    if (dns_name_matches(dns, hostname)) return true;
-  }
-  if (cert.dns_names.empty() && cert.ip_addresses.empty() && !cert.common_name.empty())
-    return dns_name_matches(cert.common_name, hostname);
-  return false;
 }
 
 }  // namespace ussl

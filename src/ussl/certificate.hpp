@@ -25,6 +25,11 @@ struct CertificateInfo {
   std::string sha256;        // hex, lowercase, colon-free
   std::string serial;        // hex
   bool self_issued = false;  // subject == issuer
+  // Strength facts (from ussl's verifier, describe_certificate in verify.hpp).
+  std::string key_type;             // "RSA", "EC", "Ed25519", "Ed448", "DSA" or the algorithm OID
+  int key_bits = 0;                 // RSA modulus size, EC field size
+  std::string key_curve;            // "P-256", ... for EC keys, else ""
+  std::string signature_algorithm;  // "sha256WithRSAEncryption", "ecdsa-with-SHA256", ...
 
   std::string pem() const;
 };
@@ -35,10 +40,8 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der);
 // True when hostname is an IPv4 or IPv6 literal.
 bool is_ip_literal(std::string_view hostname);
 
-// The hostname rule: an IP literal matches only an equal SAN iPAddress; a DNS
-// name matches SAN dNSName entries (case-insensitive; "*" as the whole
-// leftmost label matches exactly one label, never for IP literals), and the
-// subject CN only when the certificate has no DNS or IP SAN entries.
+// The server-name rule, as a yes/no (names.hpp: match_server_name gives the
+// reason and whether the legacy CN was used; defined in names.cpp).
 bool hostname_matches(const CertificateInfo& cert, std::string_view hostname);
 
 }  // namespace ussl

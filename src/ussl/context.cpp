@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "internal.hpp"
+#include "ussl/names.hpp"
+#include "ussl/verify/internal.hpp"
 
 namespace ussl {
 namespace {
@@ -51,41 +53,27 @@ bool is_encrypted_pem(const std::string& data) {
          data.find("Proc-Type: 4,ENCRYPTED") != std::string::npos;
 }
 
-// Splits a PEM file into its CERTIFICATE blocks (other blocks are ignored).
-std::vector<std::string> pem_certificates(const std::string& data) {
-  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  for (;;) {
-    const auto begin = data.find(kBegin, pos);
-    if (begin == std::string::npos) break;
-    const auto end = data.find(kEnd, begin);
-    if (end == std::string::npos) {
-      out.push_back(data.substr(begin));  // unterminated: let the parser reject it
-      break;
-    }
-    out.push_back(data.substr(begin, end + kEnd.size() - begin) + "\n");
-    pos = end + kEnd.size();
-  }
-  return out;
-}
-
 // wolfSSL_CTX_check_private_key accepts any ECC key (seen with 5.5.4), so
 // prove the pair instead: sign with the key, verify with the certificate.
 bool key_matches_certificate(const std::string& cert, int cert_format, const std::string& key, int key_format) {
-  struct X509Free {
-    void operator()(WOLFSSL_X509* x) const { wolfSSL_X509_free(x); }
-  };
   struct PkeyFree {
     void operator()(WOLFSSL_EVP_PKEY* k) const { wolfSSL_EVP_PKEY_free(k); }
   };
   struct MdFree {
     void operator()(WOLFSSL_EVP_MD_CTX* m) const { wolfSSL_EVP_MD_CTX_free(m); }
   };
-  std::unique_ptr<WOLFSSL_X509, X509Free> x509(
-      wolfSSL_X509_load_certificate_buffer(bytes(cert), static_cast<int>(cert.size()), cert_format));
-  if (!x509) return false;
+  // The public key from ussl's own parser: wolfSSL's refuses certificates
+  // with extensions it does not know (a critical one), which ussl serves.
+  std::vector<std::vector<std::uint8_t>> certs;
+  try {
+    certs = read_certificates(cert, "certfile");
+  } catch (const Error&) {
+    return false;
+  }
+  if (certs.empty()) return false;
+  const auto leaf = x509::parse(certs.front(), nullptr);
+  if (!leaf) return false;
+  (void)cert_format;
   // PEM → DER with wolfCrypt's own parser (the one wolfSSL_CTX_use_PrivateKey
   // used): wolfSSL_PEM_read_bio_PrivateKey has a use-after-free on some
   // malformed PEM (5.5.4; found by tests/fuzz/fuzz_load_files).
@@ -102,7 +90,9 @@ bool key_matches_certificate(const std::string& cert, int cert_format, const std
   const unsigned char* cursor = der.data();
   std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> priv(
       wolfSSL_d2i_AutoPrivateKey(nullptr, &cursor, static_cast<long>(der.size())));
-  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> pub(wolfSSL_X509_get_pubkey(x509.get()));
+  const unsigned char* spki = leaf->spki.data();
+  std::unique_ptr<WOLFSSL_EVP_PKEY, PkeyFree> pub(
+      wolfSSL_d2i_PUBKEY(nullptr, &spki, static_cast<long>(leaf->spki.size())));
   if (!priv || !pub) return false;
   static constexpr unsigned char kMessage[] = "ussl key/certificate pairing check";
   std::vector<unsigned char> sig(1024);
@@ -177,54 +167,17 @@ void use_key_pair(WOLFSSL_CTX* ctx, const KeyPair& pair) {
     throw Error(ErrorKind::internal, "loading a validated key pair failed");
 }
 
-// Loads one CA file; returns the number of certificates loaded.
-int load_ca_file(WOLFSSL_CTX* ctx, const std::string& path, const std::string& data) {
-  const int format = detect_format("ca_certs", path, data);
-  if (format == WOLFSSL_FILETYPE_ASN1) {
-    const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(data), size(data), WOLFSSL_FILETYPE_ASN1);
-    if (rc != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::bad_file,
-                  "ca_certs '" + path + "': not a valid DER certificate (wolfSSL: " + wolfssl_error_text(rc) + ")", rc);
-    return 1;
+// Trust anchors: parsed by ussl's verifier (one unusable certificate is
+// skipped with a warning, never fatal), then handed to wolfSSL one by one
+// for its handshake-time first filter (which may refuse some; ussl's
+// verdict decides anyway).
+void load_ca_certs(Context::Impl& impl, const std::string& path) {
+  impl.anchors = TrustStore::load(path);
+  impl.warnings.insert(impl.warnings.end(), impl.anchors->warnings().begin(), impl.anchors->warnings().end());
+  for (const auto& anchor : impl.anchors->impl().anchors) {
+    wolfSSL_CTX_load_verify_buffer(impl.ctx.get(), anchor->der.data(), static_cast<long>(anchor->der.size()),
+                                   WOLFSSL_FILETYPE_ASN1);
   }
-  const auto blocks = pem_certificates(data);
-  if (blocks.empty()) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no PEM certificate found");
-  int index = 0;
-  for (const auto& block : blocks) {
-    ++index;
-    const int rc = wolfSSL_CTX_load_verify_buffer(ctx, bytes(block), size(block), WOLFSSL_FILETYPE_PEM);
-    if (rc != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::bad_file,
-                  "ca_certs '" + path + "': certificate #" + std::to_string(index) +
-                      " is malformed (wolfSSL: " + wolfssl_error_text(rc) + ")",
-                  rc);
-  }
-  return index;
-}
-
-void load_ca_certs(WOLFSSL_CTX* ctx, const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(path, ec)) {
-    load_ca_file(ctx, path, read_file("ca_certs", path));
-    return;
-  }
-  // A directory: every regular file in it that holds certificates. Files
-  // that hold none (a README, a CRL) are skipped; at least one must load.
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-    if (entry.is_regular_file(ec)) files.push_back(entry.path());
-  }
-  if (ec) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': cannot list directory: " + ec.message());
-  std::sort(files.begin(), files.end());
-  int loaded = 0;
-  for (const auto& file : files) {
-    try {
-      loaded += load_ca_file(ctx, file.string(), read_file("ca_certs", file.string()));
-    } catch (const Error&) {
-      continue;
-    }
-  }
-  if (loaded == 0) throw Error(ErrorKind::bad_file, "ca_certs '" + path + "': no certificate found in directory");
 }
 
 int proto_version(TlsVersion v) { return v == TlsVersion::tls1_2 ? 0x0303 : 0x0304; }
@@ -323,6 +276,7 @@ std::vector<Feature> wolfssl_features() {
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::~Context() = default;
 const Options& Context::options() const noexcept { return impl_->options; }
+const std::vector<std::string>& Context::warnings() const noexcept { return impl_->warnings; }
 
 std::shared_ptr<const Context> Context::create(const Options& options) {
   init_wolfssl();
@@ -416,10 +370,24 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   }
   for (const auto& sni : options.sni_certificates) {
     if (sni.name.empty()) throw Error(ErrorKind::usage, "an SNI certificate needs a server name");
+    // Compared with the SNI clients send: no trailing dot, A-labels.
+    const std::string name = normalize_server_name(sni.name);
     const KeyPair p = load_key_pair(sni.certfile, sni.keyfile);
-    impl->sni.push_back({sni.name, {p.cert, p.cert_format, p.key, p.key_format}});
+    impl->sni.push_back({name, {p.cert, p.cert_format, p.key, p.key_format}});
   }
-  if (options.ca_certs) load_ca_certs(ctx, *options.ca_certs);
+  if (options.security_level < 0 || options.security_level > 3)
+    throw Error(ErrorKind::usage, "security level " + std::to_string(options.security_level) + " is not 0-3");
+  if (options.max_chain_depth < 0) throw Error(ErrorKind::usage, "max chain depth must not be negative");
+  if (options.ca_certs) {
+    load_ca_certs(*impl, *options.ca_certs);
+  } else {
+    impl->anchors = TrustStore::empty();
+  }
+  if (options.crl) impl->crls = CrlSet::load(*options.crl);
+  // wolfSSL's own key-size floor would refuse a peer's small key before
+  // ussl's strength policy (security_level) could judge and report it.
+  wolfSSL_CTX_SetMinRsaKey_Sz(ctx, 512);
+  wolfSSL_CTX_SetMinEccKey_Sz(ctx, 112);
 
   // Verification: the client always checks and records (verify_callback
   // decides whether a failure is fatal); the server asks for a client
@@ -434,7 +402,12 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
     wolfSSL_CTX_set_verify(ctx, mode, verify_callback);
   }
   if (server) wolfSSL_CTX_set_servername_callback(ctx, servername_callback);
+  // Server with only SNI certificates: refuse a client that named no known
+  // server. Client: note the server's CertificateRequest (which callback
+  // wolfSSL runs for it depends on whether the client has a certificate).
   if (server && !options.certfile) wolfSSL_CTX_set_cert_cb(ctx, cert_setup_callback, nullptr);
+  if (!server && options.certfile) wolfSSL_CTX_set_cert_cb(ctx, cert_setup_callback, nullptr);
+  if (!server && !options.certfile) wolfSSL_CTX_set_client_cert_cb(ctx, certificate_request_callback);
 
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
 }

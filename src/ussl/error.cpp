@@ -35,6 +35,11 @@ constexpr std::array kKinds = {
     KindInfo{ErrorKind::closed, "closed", EBADF, "socket is closed"},
     KindInfo{ErrorKind::internal, "internal", EIO, "internal error"},
     KindInfo{ErrorKind::connect_failed, "connect_failed", EHOSTUNREACH, "connect failed"},
+    KindInfo{ErrorKind::cert_purpose, "cert_purpose", EACCES, "certificate is not for this purpose"},
+    KindInfo{ErrorKind::cert_invalid, "cert_invalid", EACCES, "certificate breaks a path validation rule"},
+    KindInfo{ErrorKind::cert_weak, "cert_weak", EACCES, "certificate key or signature is too weak"},
+    KindInfo{ErrorKind::cert_revoked, "cert_revoked", EACCES, "certificate is revoked"},
+    KindInfo{ErrorKind::chain_too_long, "chain_too_long", EACCES, "certificate chain is too long"},
 };
 
 const KindInfo* find(ErrorKind kind) noexcept {

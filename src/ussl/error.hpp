@@ -29,6 +29,11 @@ enum class ErrorKind {
   closed,
   internal,
   connect_failed,  // connect failed other than refused or timed out (unreachable, ...)
+  cert_purpose,    // keyUsage/extendedKeyUsage do not allow the role (RFC 5280 4.2.1.3, 4.2.1.12)
+  cert_invalid,    // not a CA, critical extension, malformed, a constraint violated
+  cert_weak,       // key or signature hash below the security level
+  cert_revoked,    // listed on a CRL of its issuer
+  chain_too_long,  // more intermediates than the depth limit
 };
 
 // The stable snake_case name of a kind ("cert_expired").

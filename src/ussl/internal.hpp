@@ -35,6 +35,7 @@ std::string wolfssl_error_text(int code);
 int verify_callback(int preverify, WOLFSSL_X509_STORE_CTX* store);
 int servername_callback(WOLFSSL* ssl, int* alert, void* arg);
 int cert_setup_callback(WOLFSSL* ssl, void* arg);
+int certificate_request_callback(WOLFSSL* ssl, WOLFSSL_X509** x509, WOLFSSL_EVP_PKEY** pkey);
 #ifdef HAVE_SECRET_CALLBACK
 void keylog_callback(const WOLFSSL* ssl, const char* line);
 #endif
@@ -52,6 +53,9 @@ struct Context::Impl {
   Options options;
   CtxPtr ctx;
   std::vector<SniEntry> sni;
+  std::shared_ptr<const TrustStore> anchors;  // from ca_certs (empty store without)
+  std::shared_ptr<const CrlSet> crls;         // from crl, or null
+  std::vector<std::string> warnings;
 };
 
 }  // namespace ussl

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ussl/verify.hpp"
+
 namespace ussl {
 
 // The level of certificate checking (ussl.CERT_NONE/OPTIONAL/REQUIRED, with
@@ -53,6 +55,21 @@ struct Options {
   // wolfSSL built with HAVE_SECRET_CALLBACK; otherwise Context::create
   // refuses with a usage error naming the missing feature.
   std::function<void(std::string_view line)> keylog;
+
+  // --- ussl's certificate verdict (verify.hpp), in every cert_reqs mode ---
+  // OpenSSL's security level for certificate keys and signature hashes
+  // (0-3; 0 turns strength rules off, not the structural ones).
+  int security_level = 2;
+  // The most intermediates (not self-issued) a peer's path may hold.
+  int max_chain_depth = kDefaultMaxChainDepth;
+  // CRLs (a PEM/DER file or a directory) the peer's path is checked
+  // against; crl_check says which certificates must be covered.
+  std::optional<std::string> crl;
+  CrlCheck crl_check = CrlCheck::leaf;
+  // Verify as of this instant (seconds since the Unix epoch, UTC) instead
+  // of now.
+  std::optional<std::int64_t> verify_at;
+
   // TLS 1.3 middlebox compatibility mode (RFC 8446 Appendix D.4): a client
   // sends a 32-byte legacy_session_id and a dummy change_cipher_spec before
   // its second flight; a server answers a client that sent a session id with

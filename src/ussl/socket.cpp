@@ -12,6 +12,7 @@
 
 #include "internal.hpp"
 #include "ussl/client_hello.hpp"
+#include "ussl/names.hpp"
 
 namespace ussl {
 
@@ -58,6 +59,8 @@ struct SslSocket::Impl {
   std::string stalled;                        // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::optional<std::chrono::steady_clock::time_point> first_sent;  // client: ClientHello handed to the transport
+  std::string resumed_ticket;  // client: the ticket this connection resumed with (a new one replaces it)
 
   // --- wolfSSL plumbing ---
   int call(const std::function<int()>& op, bool handshake);
@@ -69,6 +72,8 @@ struct SslSocket::Impl {
   void wait_for(Want direction);
   bool flush_stalled();
   int on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store);
+  void run_verdict();
+  bool verdict_done = false;
   void record_failure(ErrorKind kind, std::string reason, int depth, int code);
   int read_some(char* buf, std::size_t n, const char* trigger);  // >0, 0 EOF, -1 would block
 };
@@ -105,16 +110,23 @@ int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->recv({reinterpret_cast<std::byte*>(buf), static_cast<std::size_t>(sz)});
   if (s.tap && r.status == IoResult::Status::ok) s.tap->feed({reinterpret_cast<const std::uint8_t*>(buf), r.n});
+  if (s.first_sent && !s.hs.round_trip && r.status == IoResult::Status::ok && r.n > 0)
+    s.hs.round_trip =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *s.first_sent);
   return io_result_to_cbio(s, r, true);
 }
 
 int io_send(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
+  // The client's first send starts the round-trip clock, taken before the
+  // send: on loopback the server may answer before send() returns here (its
+  // thread preempts ours).
+  const bool first = !s.server && !s.first_sent;
+  const auto now = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const IoResult r = s.transport->send({reinterpret_cast<const std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (first && r.status == IoResult::Status::ok && r.n > 0) s.first_sent = now;
   return io_result_to_cbio(s, r, false);
 }
-
-std::string describe(const CertificateInfo& cert) { return "'" + cert.subject + "'"; }
 
 }  // namespace
 
@@ -135,6 +147,11 @@ void SslSocket::Impl::record_failure(ErrorKind kind, std::string reason, int dep
   verify.wolfssl_code = code;
 }
 
+// wolfSSL calls this for every certificate of the peer's chain, top first,
+// the leaf (depth 0) last. wolfSSL's own complaints are recorded, never
+// decisive: intermediates always pass here, and at the leaf, with the whole
+// chain known, ussl's verdict (verify_chain) decides. CERT_NONE records it
+// and lets the handshake go on.
 int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
   if (store->totalCerts == 0) {
     // The peer sent no certificate. A server under CERT_REQUIRED fails here,
@@ -154,71 +171,72 @@ int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
       raw_chain.emplace_back(b.buffer, b.buffer + b.length);
     }
   }
-  const int depth = store->error_depth;
-  std::optional<CertificateInfo> cert;
-  if (store->current_cert != nullptr) {
-    int len = 0;
-    const unsigned char* der = wolfSSL_X509_get_der(store->current_cert, &len);
-    if (der != nullptr && len > 0) {
-      try {
-        cert = parse_certificate({der, static_cast<std::size_t>(len)});
-      } catch (const Error&) {
-      }
-    }
+  if (!preverify && verify.wolfssl_error.empty()) {
+    verify.wolfssl_code = store->error;
+    verify.wolfssl_error = "depth " + std::to_string(store->error_depth) + ": " + wolfssl_error_text(store->error);
   }
-  const std::string what = cert ? describe(*cert) : "certificate at depth " + std::to_string(depth);
+  if (store->error_depth != 0) return 1;
+  run_verdict();
+  if (!verify.enforced) return 1;  // CERT_NONE: record, never fail
+  return verify.ok ? 1 : 0;
+}
 
-  if (!preverify) {
-    const int code = store->error;
-    switch (code) {
-      case ASN_AFTER_DATE_E:
-      case 10:  // X509_V_ERR_CERT_HAS_EXPIRED
-      case 14:  // X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD, wolfSSL's mapping of ASN_AFTER_DATE_E
-        record_failure(ErrorKind::cert_expired, what + " expired" + (cert ? " on " + cert->not_after : std::string()),
-                       depth, code);
-        break;
-      case ASN_BEFORE_DATE_E:
-      case 9:   // X509_V_ERR_CERT_NOT_YET_VALID
-      case 13:  // X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD, wolfSSL's mapping of ASN_BEFORE_DATE_E
-        record_failure(ErrorKind::cert_not_yet_valid,
-                       what + " is not valid before " + (cert ? cert->not_before : std::string("its start date")),
-                       depth, code);
-        break;
-      default: {
-        std::string reason;
-        if (cert && cert->self_issued) {
-          reason = (depth == 0 ? "self-signed certificate " : "root ") + what + " is not a trusted CA";
-        } else if (cert && depth == store->totalCerts - 1) {
-          reason = "issuer '" + cert->issuer + "' of " + what +
-                   " is not a trusted CA and was not sent by the peer (unknown CA or incomplete chain)";
-        } else {
-          reason = what + " could not be verified: " + wolfssl_error_text(code);
-        }
-        record_failure(ErrorKind::cert_untrusted, std::move(reason), depth, code);
-      }
+void SslSocket::Impl::run_verdict() {
+  if (verdict_done || raw_chain.empty()) return;
+  verdict_done = true;
+  const Options& o = ctx->options;
+  VerifyPolicy policy;
+  policy.role = server ? ChainRole::client : ChainRole::server;
+  if (!server) policy.hostname = hostname;
+  policy.at = o.verify_at;
+  policy.max_depth = o.max_chain_depth;
+  policy.security_level = o.security_level;
+  policy.crls = ctx->crls;
+  policy.crl_check = o.crl_check;
+  ChainVerdict verdict;
+  try {
+    verdict = verify_chain(raw_chain, *ctx->anchors, policy);
+  } catch (const Error& e) {
+    verdict.problems.push_back({e.kind(), -1, "", "verification", e.message()});
+  }
+  verify.ok = verdict.ok;
+  verify.path = std::move(verdict.path);
+  if (hostname && !server) {
+    verify.hostname_ok = std::none_of(verdict.problems.begin(), verdict.problems.end(),
+                                      [](const CertProblem& p) { return p.kind == ErrorKind::hostname_mismatch; });
+    // Whether the match leaned on the legacy CN (the verdict's own name rule
+    // is the same match_server_name, through hostname_matches).
+    try {
+      verify.cn_fallback = match_server_name(parse_certificate(raw_chain.front()), *hostname).cn_fallback;
+    } catch (const Error&) {
     }
   }
-
-  bool name_ok = true;
-  if (depth == 0 && hostname && cert) {
-    name_ok = hostname_matches(*cert, *hostname);
-    verify.hostname_ok = name_ok;
-    if (!name_ok) {
-      std::string names;
-      for (const auto& n : cert->san) names += (names.empty() ? "" : ", ") + n;
-      if (names.empty()) names = "CN=" + cert->common_name;
-      record_failure(ErrorKind::hostname_mismatch,
-                     "certificate " + what + " is for " + names + ", not for '" + *hostname + "'", 0, 0);
-    }
+  if (!verdict.problems.empty()) {
+    const auto& first = verdict.problems.front();
+    record_failure(first.kind, first.message, first.depth, verify.wolfssl_code);
   }
-  if (!verify.enforced) return 1;  // CERT_NONE client: record, never fail
-  return preverify && name_ok ? 1 : 0;
+  verify.problems = std::move(verdict.problems);
 }
 
 int servername_callback(WOLFSSL* ssl, int* alert, void*) {
   auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
+  if (s == nullptr) return 0;
+  const auto& impl = *s->ctx;
   const char* name = wolfSSL_get_servername(ssl, WOLFSSL_SNI_HOST_NAME);
-  if (s == nullptr || name == nullptr || *name == '\0') return 0;
+  if (name == nullptr || *name == '\0') {
+    if (impl.options.certfile) return 0;
+    // Only SNI certificates, and the client named no server: RFC 8446 §9.2
+    // says a TLS 1.3 server that requires server_name answers its absence
+    // with missing_extension; under TLS 1.2 the alert for "no certificate for
+    // the name asked" is unrecognized_name (RFC 6066 §3).
+    const bool tls13 = wolfSSL_version(ssl) == TLS1_3_VERSION;
+    s->setup_failure = Error(ErrorKind::protocol_error,
+                             "client sent no SNI and there is no default certificate (only SNI certificates); sent "
+                             "alert " +
+                                 std::string(tls13 ? "missing_extension" : "unrecognized_name"));
+    *alert = tls13 ? 109 : 112;  // missing_extension : unrecognized_name
+    return 2;                    // SSL_TLSEXT_ERR_ALERT_FATAL
+  }
   // wolfSSL keeps the name as a C string: an embedded NUL would cut it
   // short ("localhost\0.evil.example" reads as "localhost"), so the name is
   // taken byte for byte from the ClientHello itself.
@@ -236,9 +254,13 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
     *alert = 47;  // illegal_parameter
     return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
   }
-  const auto& impl = *s->ctx;
+  // A client that sends a trailing dot (RFC 6066 §3 forbids it) still finds
+  // the certificate for its name.
+  std::string_view wanted(name);
+  if (wanted.size() > 1 && wanted.back() == '.') wanted.remove_suffix(1);
   for (const auto& entry : impl.sni) {
-    if (strcasecmp(entry.name.c_str(), name) != 0) continue;
+    if (entry.name.size() != wanted.size() || strncasecmp(entry.name.c_str(), wanted.data(), wanted.size()) != 0)
+      continue;
     const auto& p = entry.pair;
     const auto* cert = reinterpret_cast<const unsigned char*>(p.cert.data());
     const auto* key = reinterpret_cast<const unsigned char*>(p.key.data());
@@ -269,10 +291,28 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
 // wolfSSL-internal "no certificate" error.
 int cert_setup_callback(WOLFSSL* ssl, void*) {
   auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
-  if (s == nullptr || s->ctx->options.certfile || s->sni_certificate) return 1;
+  if (s == nullptr) return 1;
+  if (!s->server) {
+    // A client with a certificate: wolfSSL runs this when it processes the
+    // server's CertificateRequest (TLS 1.2 and 1.3).
+    s->hs.certificate_requested = true;
+    return 1;
+  }
+  if (s->ctx->options.certfile || s->sni_certificate) return 1;
   if (!s->setup_failure)
     s->setup_failure = Error(ErrorKind::protocol_error,
                              "client sent no SNI and there is no default certificate (only SNI certificates)");
+  return 0;
+}
+
+// A client without a certificate: wolfSSL asks this for one when the server
+// sent a CertificateRequest (TLS 1.2: on receiving it; TLS 1.3: when sending
+// the client's Certificate). None is given: an empty Certificate goes out.
+// (The cert-setup callback cannot serve here: with it set, wolfSSL 5.7
+// promises a certificate and fails with NO_CERT_ERROR.)
+int certificate_request_callback(WOLFSSL* ssl, WOLFSSL_X509**, WOLFSSL_EVP_PKEY**) {
+  auto* s = static_cast<SslSocket::Impl*>(wolfSSL_GetIOReadCtx(ssl));
+  if (s != nullptr) s->hs.certificate_requested = true;
   return 0;
 }
 
@@ -292,6 +332,16 @@ int ticket_callback(WOLFSSL*, const unsigned char*, int, void* ctx) {
 struct SessionFree {
   void operator()(WOLFSSL_SESSION* s) const noexcept { wolfSSL_SESSION_free(s); }
 };
+
+// The session ticket a client holds now ("" when none).
+std::string current_ticket(WOLFSSL* ssl) {
+  std::string ticket(4096, '\0');
+  word32 size = static_cast<word32>(ticket.size());
+  if (wolfSSL_get_SessionTicket(ssl, reinterpret_cast<unsigned char*>(ticket.data()), &size) != WOLFSSL_SUCCESS)
+    return {};
+  ticket.resize(size);
+  return ticket;
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -402,7 +452,17 @@ void SslSocket::Impl::handshake_finished() {
     }
   }
 #endif
-  if (!verify.failure && verify.performed) verify.ok = true;
+  // Builds whose verify callback does not run on success: judge now, and
+  // fail an enforced handshake that the verdict rejects.
+  if (verify.performed && !verdict_done) {
+    run_verdict();
+    if (verify.enforced && verify.failure) {
+      sticky = Error(*verify.failure, verify.reason, verify.wolfssl_code);
+      throw *sticky;
+    }
+  }
+  if (!server && wolfSSL_version(ssl.get()) == TLS1_3_VERSION && wolfSSL_session_reused(ssl.get()) == 1)
+    resumed_ticket = current_ticket(ssl.get());
 }
 
 bool SslSocket::Impl::flush_stalled() {
@@ -458,9 +518,10 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
   impl->hs.deferred = !args.do_handshake;
   if (server_hostname && server_hostname->empty()) throw Error(ErrorKind::usage, "server_hostname is empty");
-  if (!impl->server) {
-    impl->hostname = server_hostname;
-    impl->verify.hostname = server_hostname;
+  if (!impl->server && server_hostname) {
+    // SNI and the name checked: no trailing dot, A-labels (names.hpp).
+    impl->hostname = normalize_server_name(*server_hostname);
+    impl->verify.hostname = impl->hostname;
   }
 
   impl->ssl.reset(wolfSSL_new(impl_->ctx.get()));
@@ -474,11 +535,12 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
 #ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT
   if (!impl_->options.middlebox_compat) wolfSSL_set_tls13_middlebox_compat(ssl, 0);
 #endif
-  if (!impl->server && server_hostname && !is_ip_literal(*server_hostname)) {
-    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, server_hostname->data(),
-                       static_cast<unsigned short>(server_hostname->size())) != WOLFSSL_SUCCESS)
-      throw Error(ErrorKind::usage, "server_hostname '" + *server_hostname + "' cannot be sent as SNI");
-    impl->sni = server_hostname;  // what the client sends, known before the handshake
+  if (!impl->server && impl->hostname && !is_ip_literal(*impl->hostname)) {
+    const std::string& name = *impl->hostname;
+    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name.data(), static_cast<unsigned short>(name.size())) !=
+        WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "server_hostname '" + name + "' cannot be sent as SNI");
+    impl->sni = name;  // what the client sends, known before the handshake
   }
   if (!impl_->options.alpn.empty()) {
     for (const auto& proto : impl_->options.alpn) impl->alpn_list += (impl->alpn_list.empty() ? "" : ",") + proto;
@@ -784,7 +846,10 @@ bool SslSocket::session_ticket_received() const noexcept {
   // the session itself.
   if (!s.hs.done || !s.ssl || s.server) return false;
   WOLFSSL_SESSION* session = wolfSSL_get_session(s.ssl.get());
-  return session != nullptr && wolfSSL_SESSION_has_ticket(session) == 1;
+  if (session == nullptr || wolfSSL_SESSION_has_ticket(session) != 1) return false;
+  // A resumed connection holds the ticket it resumed with until the server
+  // sends a new one.
+  return s.resumed_ticket.empty() || current_ticket(s.ssl.get()) != s.resumed_ticket;
 }
 
 std::optional<std::string> SslSocket::session() const {
@@ -807,7 +872,7 @@ const std::vector<CertificateInfo>& SslSocket::peer_chain() const noexcept {
   Impl& s = *impl_;
   if (s.chain.empty() && !s.raw_chain.empty()) {
     try {
-      for (const auto& der : s.raw_chain) s.chain.push_back(parse_certificate(der));
+      for (const auto& der : s.raw_chain) s.chain.push_back(describe_certificate(der));
     } catch (const Error&) {
     }
   }

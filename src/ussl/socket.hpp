@@ -39,6 +39,16 @@ struct VerifyResult {
   int wolfssl_code = 0;                 // wolfSSL's verify error code of the first failure
   std::optional<std::string> hostname;  // the name checked, if any
   std::optional<bool> hostname_ok;      // nullopt when no name was checked
+  // Every problem ussl's verdict found on the best path (first = failure).
+  std::vector<CertProblem> problems;
+  // The best path's subjects, leaf first (ends with the anchor when found).
+  std::vector<std::string> path;
+  // wolfSSL's own handshake-time check, recorded but never the judge:
+  // its first complaint ("" when it had none).
+  std::string wolfssl_error;
+  // The name matched only through the subject CN, because the certificate
+  // has no dNSName or iPAddress SAN (legacy, RFC 6125 §6.4.4).
+  bool cn_fallback = false;
   // True only when the mode enforced verification and it passed.
   bool verified() const noexcept { return enforced && performed && ok; }
 };
@@ -49,6 +59,16 @@ struct HandshakeInfo {
   std::string trigger;      // "wrap", "read", "readinto", "readline", "recv", "write", "send"
   unsigned want_read = 0;   // would-block steps waiting to read
   unsigned want_write = 0;  // would-block steps waiting to write
+  // Client: the server sent a CertificateRequest (TLS 1.2 or 1.3). Under TLS
+  // 1.3 the server judges the client's certificate (or its absence) after
+  // the client's Finished, so its rejection can arrive after the handshake
+  // completed here (RFC 8446 §4.4.2.4).
+  bool certificate_requested = false;
+  // Client: the handshake round trip, from the first byte of the ClientHello
+  // handed to the transport to the first byte of the server's reply read
+  // from it (so it includes the server's time to answer). Empty until both
+  // happened.
+  std::optional<std::chrono::microseconds> round_trip;
 };
 
 // Per-connection arguments of Context::wrap.
@@ -75,12 +95,19 @@ class Context : public std::enable_shared_from_this<Context> {
   // Wraps a connected stream socket; the SslSocket owns it from now on (and
   // closes it even when wrap throws). With do_handshake the handshake runs
   // here (on a non-blocking socket it is driven with poll until complete).
+  // A client's server_hostname is sent as SNI and checked in the form of
+  // normalize_server_name (names.hpp: no trailing dot, A-labels; an IP
+  // literal is not sent); one that cannot be put in that form throws
+  // Error(usage).
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, std::optional<std::string> server_hostname,
                                   bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const;
   std::unique_ptr<SslSocket> wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const;
 
   const Options& options() const noexcept;
+  // Non-fatal findings while loading (a CA certificate skipped, ...), each
+  // naming the file and the certificate.
+  const std::vector<std::string>& warnings() const noexcept;
 
   struct Impl;
 

@@ -1,7 +1,7 @@
 // The small byte-stream interface through which wolfSSL reaches the network.
 // wolfSSL never touches a socket: socket.cpp registers I/O callbacks that call
-// a Transport. FdTransport wraps a connected stream socket; MemoryPipe gives
-// two connected in-memory ends for tests.
+// a Transport. FdTransport wraps a connected stream socket; the tests' in-memory
+// pipe is in ussl/testing/memory_transport.hpp (target ussl::testing).
 #pragma once
 
 #include <chrono>
@@ -79,43 +79,6 @@ class FdTransport final : public Transport {
   bool still_blocking() noexcept;
   int fd_;
   bool blocking_ = true;  // O_NONBLOCK as read when wrapped, then as set_blocking() left it
-  std::optional<std::chrono::milliseconds> timeout_;
-};
-
-// Two connected in-memory ends, thread-safe: each end's send feeds the other
-// end's recv. Blocking ends wait on a condition variable (bounded by the
-// timeout); close() gives the peer EOF after it drained what was sent;
-// reset() gives the peer a connection reset at once.
-class MemoryTransport;
-std::pair<std::unique_ptr<MemoryTransport>, std::unique_ptr<MemoryTransport>> make_memory_pipe();
-
-class MemoryTransport final : public Transport {
- public:
-  struct Shared;
-  MemoryTransport(std::shared_ptr<Shared> shared, int side);
-  ~MemoryTransport() override;
-
-  IoResult recv(std::span<std::byte> buffer) override;
-  IoResult send(std::span<const std::byte> data) override;
-  void close() noexcept override;
-  bool closed() const noexcept override;
-  void set_blocking(bool blocking) override { blocking_ = blocking; }
-  bool blocking() const noexcept override { return blocking_; }
-  short wait(short events, std::chrono::milliseconds timeout) override;
-  void set_timeout(std::optional<std::chrono::milliseconds> timeout) override { timeout_ = timeout; }
-  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
-
-  // Test hooks: abort the connection (the peer sees a reset); cap the bytes
-  // the peer may have queued before send would block (0: unlimited).
-  void reset() noexcept;
-  void set_send_capacity(std::size_t bytes);
-  // Bytes this end has sent / received so far.
-  std::size_t bytes_sent() const noexcept;
-
- private:
-  std::shared_ptr<Shared> shared_;
-  int side_;
-  bool blocking_ = true;
   std::optional<std::chrono::milliseconds> timeout_;
 };
 

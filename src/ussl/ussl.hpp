@@ -3,6 +3,7 @@
 
 #include "ussl/certificate.hpp"
 #include "ussl/error.hpp"
+#include "ussl/names.hpp"
 #include "ussl/options.hpp"
 #include "ussl/socket.hpp"
 #include "ussl/transport.hpp"

@@ -36,20 +36,24 @@ CONNECTION_KEYS = [
     "alpn", "resumed"
 ]
 CLIENT_KEYS = ["schema"] + CONNECTION_KEYS + [
-    "exit_code", "target", "peer_closed", "connections", "session", "expectations"
+    "exit_code", "target", "peer_closed", "connections", "session", "drain", "expectations"
 ]
 CONNECTION_SUMMARY_KEYS = [
     "ok", "error", "exit_code", "tls", "alpn", "resumed", "ticket_received", "bytes", "timing_ms", "peer_closed"
 ]
 ERROR_KEYS = ["kind", "message", "wolfssl_code", "alert", "alert_code"]
-VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok"]
-CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "chain_length"]
-CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "pem"]
+VERIFY_KEYS = ["mode", "enforced", "verified", "result", "reason", "failure", "depth", "hostname", "hostname_ok",
+               "cn_fallback", "problems", "path", "wolfssl_error"]
+CERT_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
+             "chain_length"]
+CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "serial", "key", "signature_algorithm",
+              "pem"]
 HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
-    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed"
+    "hostname_mismatch", "peer_cert_missing", "bad_file", "usage", "closed", "internal", "connect_failed",
+    "cert_purpose", "cert_invalid", "cert_weak", "cert_revoked", "chain_too_long"
 }
 
 
@@ -323,9 +327,13 @@ class ClientAgainstServerTests(AppTestCase):
         self.assertEqual(j["sni"], "localhost")
         self.assertEqual(j["verify"], {
             "mode": "required", "enforced": True, "verified": True, "result": "ok", "reason": None,
-            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True
+            "failure": None, "depth": None, "hostname": "localhost", "hostname_ok": True, "cn_fallback": False,
+            "problems": [], "path": ["CN=localhost", "CN=ussl Test Intermediate CA", "CN=ussl Test Root CA"],
+            "wolfssl_error": None
         })
         pc = j["peer_certificate"]
+        self.assertEqual(pc["key"], {"type": "EC", "bits": 256, "curve": "P-256"})
+        self.assertEqual(pc["signature_algorithm"], "ecdsa-with-SHA256")
         self.assertEqual(pc["subject"], "CN=localhost")
         self.assertEqual(pc["issuer"], "CN=ussl Test Intermediate CA")
         self.assertIn("DNS:localhost", pc["san"])
@@ -455,14 +463,14 @@ class ClientAgainstServerTests(AppTestCase):
         event = srv.wait_for(lambda e: e["event"] == "handshake")
         self.assertEqual(event["sni"], "server.ussl.test")
 
-    def test_ip_literal_host_sends_no_sni_and_checks_no_name_by_default(self):
+    def test_ip_literal_host_sends_no_sni_and_is_checked_against_the_ip_sans(self):
         srv = self.server()
         r = self.client("--host", "127.0.0.1", "--port", srv.port, "--cert-reqs", "required", *TRUST)
         self.assert_exit(r, 0)
         self.assertIsNone(r.report["sni"])
-        self.assertIsNone(r.report["verify"]["hostname"])
-        self.assertIsNone(r.report["verify"]["hostname_ok"])
-        self.assertIsNone(r.report["target"]["server_hostname"])
+        self.assertEqual(r.report["verify"]["hostname"], "127.0.0.1")
+        self.assertTrue(r.report["verify"]["hostname_ok"])
+        self.assertEqual(r.report["target"]["server_hostname"], "127.0.0.1")
         event = srv.wait_for(lambda e: e["event"] == "handshake")
         self.assertIsNone(event["sni"])
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ussl/testing/memory_transport.hpp"
 #include "ussl/ussl.hpp"
 
 namespace ussl::fuzz {

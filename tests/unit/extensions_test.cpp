@@ -212,5 +212,35 @@ TEST(Groups, ClientKeyShareGroupIsConfigurableAndUnknownGroupsAreRefused) {
   }
 }
 
+// A resumed TLS 1.3 connection holds the ticket it resumed with: it counts as
+// received only once the server sent a new one (the next resumption needs
+// that one; TLS 1.3 tickets are for one use).
+TEST(Resumption, ResumedTls13ConnectionCountsATicketOnlyOnceTheServerSentANewOne) {
+  Options co = client_options();
+  co.min_version = TlsVersion::tls1_3;
+  auto client = Context::create(co);
+  auto server = Context::create(server_options());
+  WrapArgs args;
+  args.server_hostname = "localhost";
+  Connection first = exchange(client, server, args);
+  ASSERT_FALSE(first.pair.client.error) << first.pair.client.error->what();
+  args.session = first.pair.client.socket->session();
+  ASSERT_TRUE(args.session);
+
+  auto [ct, st] = blocking_pipe();
+  auto server_side = std::async(std::launch::async, [&, t = std::move(st)]() mutable {
+    auto s = server->wrap(std::move(t), WrapArgs{});
+    s->write("x");  // after the new ticket, which the server sends when its handshake completes
+    return s;
+  });
+  auto resumed = client->wrap(std::move(ct), args);
+  ASSERT_TRUE(resumed->session_reused());
+  EXPECT_FALSE(resumed->session_ticket_received()) << "only the ticket it resumed with so far";
+  EXPECT_EQ(resumed->read(1), "x");
+  EXPECT_TRUE(resumed->session_ticket_received());
+  EXPECT_NE(resumed->session(), args.session);
+  server_side.get();
+}
+
 }  // namespace
 }  // namespace ussl::test

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "ussl/testing/memory_transport.hpp"
 #include "ussl/ussl.hpp"
 
 namespace ussl::test {

@@ -1,0 +1,143 @@
+// Signature checks for the verifier, on wolfCrypt's primitives: RSA PKCS#1
+// v1.5 and PSS, ECDSA, Ed25519. The key comes from the issuer's
+// SubjectPublicKeyInfo, the algorithm from the child's signatureAlgorithm.
+// clang-format off
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/signature.h>
+// clang-format on
+
+#include <vector>
+
+#include "ussl/verify/x509.hpp"
+
+namespace ussl::x509 {
+namespace {
+
+wc_HashType wc_hash(HashAlg h) {
+  switch (h) {
+    case HashAlg::md5:
+      return WC_HASH_TYPE_MD5;
+    case HashAlg::sha1:
+      return WC_HASH_TYPE_SHA;
+    case HashAlg::sha224:
+      return WC_HASH_TYPE_SHA224;
+    case HashAlg::sha256:
+      return WC_HASH_TYPE_SHA256;
+    case HashAlg::sha384:
+      return WC_HASH_TYPE_SHA384;
+    case HashAlg::sha512:
+      return WC_HASH_TYPE_SHA512;
+    case HashAlg::none:
+      break;
+  }
+  return WC_HASH_TYPE_NONE;
+}
+
+int mgf_for(HashAlg h) {
+  switch (h) {
+    case HashAlg::sha1:
+      return WC_MGF1SHA1;
+    case HashAlg::sha256:
+      return WC_MGF1SHA256;
+    case HashAlg::sha384:
+      return WC_MGF1SHA384;
+    case HashAlg::sha512:
+      return WC_MGF1SHA512;
+    default:
+      return WC_MGF1NONE;
+  }
+}
+
+const byte* ptr(Bytes b) { return b.data(); }
+word32 len(Bytes b) { return static_cast<word32>(b.size()); }
+
+bool verify_rsa(Bytes spki, SigAlg alg, HashAlg hash, Bytes message, Bytes signature) {
+  RsaKey key;
+  if (wc_InitRsaKey(&key, nullptr) != 0) return false;
+  struct Free {
+    RsaKey* k;
+    ~Free() { wc_FreeRsaKey(k); }
+  } guard{&key};
+  word32 idx = 0;
+  if (wc_RsaPublicKeyDecode(ptr(spki), &idx, &key, len(spki)) != 0) return false;
+  const wc_HashType ht = wc_hash(hash);
+  if (ht == WC_HASH_TYPE_NONE) return false;
+  if (alg == SigAlg::rsa_pkcs1)
+    return wc_SignatureVerify(ht, WC_SIGNATURE_TYPE_RSA_W_ENC, ptr(message), len(message), ptr(signature),
+                              len(signature), &key, sizeof key) == 0;
+#ifdef WC_RSA_PSS
+  std::vector<byte> digest(static_cast<std::size_t>(wc_HashGetDigestSize(ht)));
+  if (wc_Hash(ht, ptr(message), len(message), digest.data(), len(digest)) != 0) return false;
+  std::vector<byte> sig(signature.begin(), signature.end());
+  byte* out = nullptr;
+  const int n = wc_RsaPSS_VerifyInline(sig.data(), len(sig), &out, ht, mgf_for(hash), &key);
+  if (n < 0 || out == nullptr) return false;
+  return wc_RsaPSS_CheckPadding(digest.data(), len(digest), out, static_cast<word32>(n), ht) == 0;
+#else
+  (void)mgf_for;
+  return false;
+#endif
+}
+
+bool verify_ecdsa(Bytes spki, HashAlg hash, Bytes message, Bytes signature) {
+  ecc_key key;
+  if (wc_ecc_init(&key) != 0) return false;
+  struct Free {
+    ecc_key* k;
+    ~Free() { wc_ecc_free(k); }
+  } guard{&key};
+  word32 idx = 0;
+  if (wc_EccPublicKeyDecode(ptr(spki), &idx, &key, len(spki)) != 0) return false;
+  const wc_HashType ht = wc_hash(hash);
+  if (ht == WC_HASH_TYPE_NONE) return false;
+  return wc_SignatureVerify(ht, WC_SIGNATURE_TYPE_ECC, ptr(message), len(message), ptr(signature), len(signature), &key,
+                            sizeof key) == 0;
+}
+
+bool verify_ed25519(Bytes spki, Bytes message, Bytes signature) {
+#ifdef HAVE_ED25519
+  ed25519_key key;
+  if (wc_ed25519_init(&key) != 0) return false;
+  struct Free {
+    ed25519_key* k;
+    ~Free() { wc_ed25519_free(k); }
+  } guard{&key};
+  word32 idx = 0;
+  if (wc_Ed25519PublicKeyDecode(ptr(spki), &idx, &key, len(spki)) != 0) return false;
+  int result = 0;
+  return wc_ed25519_verify_msg(ptr(signature), len(signature), ptr(message), len(message), &result, &key) == 0 &&
+         result == 1;
+#else
+  (void)spki, (void)message, (void)signature;
+  return false;
+#endif
+}
+
+}  // namespace
+
+bool verify_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
+  SigAlg alg;
+  HashAlg hash;
+  std::string name;
+  describe_sig_alg(sig_alg, alg, hash, name);
+  PublicKey key;
+  switch (alg) {
+    case SigAlg::rsa_pkcs1:
+    case SigAlg::rsa_pss:
+      return verify_rsa(spki, alg, hash, message, signature);
+    case SigAlg::ecdsa:
+      return verify_ecdsa(spki, hash, message, signature);
+    case SigAlg::ed25519:
+      return verify_ed25519(spki, message, signature);
+    default:
+      return false;
+  }
+}
+
+}  // namespace ussl::x509
