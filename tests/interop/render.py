@@ -129,7 +129,7 @@ this branch on wolfSSL 5.9.2 with ussl's patches 0001 and 0010-0019 (`cmake/patc
 | `test-tls13-zero-length-data.py` | `-n 20` | 11 | 11 | 3 | 0 |
 | `test-tls13-invalid-ciphers.py` | `-n 20` | 22 | 9 | 0 | 0 |
 | `test-tls13-empty-alert.py` | `-n 20` | 10 | 10 | 0 | 0 |
-| `test-tls13-large-number-of-extensions.py` | `-n 20`; ussl-server also `--supgroup` | 22 | 22 | 0 | 1 |
+| `test-tls13-large-number-of-extensions.py` | `-n 20`; ussl-server also `--supgroup` | 22 | 22 | 0 (1 in the rerun) | 1 |
 | `test-tls13-signature-algorithms.py` | `-n 20` | 22 | 4 | 1 | 0 |
 | `test-tls13-certificate-request.py` (`--cert-reqs optional`) | `-k certs/client-rsa.key -c certs/client-rsa.pem` | 5 | 5 | 2 | 2 |
 | `test-tls13-certificate-request.py` (`--cert-reqs required`) | `-k certs/client-rsa.key -c certs/client-rsa.pem` | 5 | 5 | 4 | 4 |
@@ -152,8 +152,9 @@ this branch on wolfSSL 5.9.2 with ussl's patches 0001 and 0010-0019 (`cmake/patc
 | `test-large-hello.py` | `-d -n 20` | 22 | 16 | 2 | 0 |
 | **total** | | **413** | **237** | **42** | **30** |
 
-**Result: 237 failures before, 42 after; gnutls-serv 30.** The target of issue 12 (no more
-failures than gnutls-serv) is **not met**: 12 more. 25 of the 42 fail on gnutls-serv too (the same
+**Result: 237 failures before, 42 after (43 in a rerun on the branch merged with main, see
+`test-large-hello` below); gnutls-serv 30.** The target of issue 12 (no more failures than
+gnutls-serv) is **not met**: 12 more. 25 of the 42 fail on gnutls-serv too (the same
 cases: configuration the selection does not give either server); 17 are ussl's own. Every one:
 
 Shared with gnutls-serv (25), configuration of the selection, not conformance:
@@ -199,7 +200,9 @@ ussl's own (17):
   include assigned types with an empty body their syntax does not allow (checked with the raw
   client: types 3, 5, 14, 16, 17, 19, 20, 41, 44, 45, 47, 50, 54 and 65281 sent empty each get
   `decode_error`; 4,096 empty unassigned types are accepted). wolfSSL parses the types it knows.
-  Kept (RFC 8446 6.2).
+  Kept (RFC 8446 6.2). The same reason makes `test-tls13-large-number-of-extensions` "empty
+  unassigned extensions, ids in range from 2 to 4119" fail in some runs and not in others (the
+  script picks the extensions of that range at random, outside the seeded sample).
 - `test-tls13-signature-algorithms` "duplicated 23752 non-rsa schemes" (1): 23,752 entries (47
   KB) with the only usable scheme last. ussl reads the first 64 entries (wolfSSL 5.9.2's
   `WOLFSSL_MAX_SIGALGO`, 128 bytes; `hostile.LargeHelloTests` checks position 64), above issue
