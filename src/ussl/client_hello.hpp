@@ -22,7 +22,12 @@ namespace ussl::detail {
 // alert or an unknown type).
 class HandshakeTap {
  public:
-  static constexpr std::size_t kLimit = 65536 + 4;  // one handshake message of 64 KiB and its header
+  // Two ClientHellos (one before and one after a HelloRetryRequest) of the
+  // largest size the tuned wolfSSL accepts (MAX_HANDSHAKE_SZ, 131,396 bytes)
+  // with their headers: a name padded past the limit cannot hide from the
+  // check. The memory is taken only by hellos that large, and freed when the
+  // handshake ends.
+  static constexpr std::size_t kLimit = 2 * (131396 + 4);
 
   // Bytes exactly as the transport delivered them, in order.
   void feed(std::span<const std::uint8_t> bytes);

@@ -105,6 +105,18 @@ class SniValidationTests(HostileTestCase):
                 client.send(raw_tls.records(raw_tls.client_hello(name)))
                 self.assertEqual(client.first_answer().kind, "server_hello", "".join(srv.lines + srv.stderr))
 
+    def test_server_refuses_an_sni_with_a_nul_in_a_client_hello_over_64_kib(self):
+        # The byte-for-byte reading covers hellos up to the handshake limit, not only small ones.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        suites = raw_tls.TLS13_SUITES + raw_tls.TLS12_SUITES + list(range(0x1400, 0x1400 + 200))
+        hello = raw_tls.client_hello(INVALID_NAMES["embedded NUL"], suites=suites, padding=65250)
+        self.assertGreater(len(hello), 65536)
+        client.send(raw_tls.records(hello))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "illegal_parameter"), reply)
+
     def test_server_ignores_other_name_types_next_to_the_host_name(self):
         # RFC 6066 3: at most one name per type; types the server does not know are ignored.
         needs_ussl_wolfssl(self)
