@@ -70,6 +70,20 @@ set(_ussl_wolfssl_cppflags
                                  # chains itself (--max-chain-depth, at most 64 intermediates)
   -DWOLFSSL_NO_ASN_STRICT        # wolfSSL's parser stops refusing what ussl's verdict judges itself (an unknown
                                  # critical extension failed the handshake before the verify callback ran)
+  # TLS 1.3 middlebox compatibility (RFC 8446 Appendix D.4), as OpenSSL: a
+  # server answers a client that sent a legacy_session_id with a
+  # change_cipher_spec after its first flight (and after a HelloRetryRequest:
+  # patch 0011); a client sends a session id and a change_cipher_spec. Patch
+  # 0010 adds the per-connection switch behind --no-middlebox-compat.
+  -DWOLFSSL_TLS13_MIDDLEBOX_COMPAT
+  # Handshake messages up to the largest ClientHello the encoding allows
+  # (131,396 bytes, OpenSSL's CLIENT_HELLO_MAX_LENGTH) instead of wolfSSL's
+  # 18,462 (its estimate of a 9-certificate chain): post-quantum key shares and
+  # many extensions make large hellos normal. Larger: decode_error (patch 0012).
+  -DMAX_HANDSHAKE_SZ=131396
+  # The RFC 7919 FFDHE groups beyond ffdhe2048 (wolfSSL's default), so a
+  # client that offers only ffdhe3072..8192 in TLS 1.3 gets a handshake.
+  -DHAVE_FFDHE_3072 -DHAVE_FFDHE_4096 -DHAVE_FFDHE_6144 -DHAVE_FFDHE_8192
 )
 set(_ussl_wolfssl_cflags -O2 -g -fstack-protector-strong -Wp,-D_FORTIFY_SOURCE=2 -fcf-protection)
 

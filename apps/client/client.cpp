@@ -21,6 +21,7 @@
 #include "common/net.hpp"
 #include "common/report.hpp"
 #include "common/session_file.hpp"
+#include "common/text.hpp"
 #include "ussl/ussl.hpp"
 
 namespace ussl::apps {
@@ -45,7 +46,8 @@ bool exists(const char* path, bool directory) {
 }
 
 void print_line(const std::string& label, const std::string& text) {
-  std::printf("%-12s %s\n", label.c_str(), text.c_str());
+  // The values quote the server (names, certificates, alerts): escaped.
+  std::printf("%-12s %s\n", label.c_str(), escape_text(text).c_str());
 }
 
 // Where the trust anchors come from, for the report.
@@ -556,6 +558,20 @@ void ClientRun::snapshot(Conn& conn) {
   conn.ticket_received = conn.socket->session_ticket_received();
 }
 
+// A failure after which the server may still be sending, or may not have read
+// the alert the client sent: not when the connection is gone or out of time.
+bool lingers_after(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::connection_reset:
+    case ErrorKind::truncated_eof:
+    case ErrorKind::timeout:
+    case ErrorKind::closed:
+      return false;
+    default:
+      return true;
+  }
+}
+
 void ClientRun::end_connection(Conn& conn) {
   snapshot(conn);
   if (conn.socket && !conn.error && conn.facts.handshake.done) {
@@ -568,6 +584,7 @@ void ClientRun::end_connection(Conn& conn) {
       }
     }
   }
+  if (conn.socket && conn.error && lingers_after(conn.error->kind)) linger_before_close(conn.socket->fileno());
   if (conn.socket) conn.socket->close();
   conn.timing.total = elapsed_ms(*conn.start);
   conn.exit_code = conn.error ? exit_code_for(conn.error->kind, conn.phase, conn.error->alert) : kExitOk;

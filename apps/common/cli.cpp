@@ -217,6 +217,11 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                  "Append the TLS secrets in NSS key log format to FILE (default: $SSLKEYLOGFILE); fails (exit 2) on a "
                  "wolfSSL built without HAVE_SECRET_CALLBACK.")
       ->type_name("FILE");
+  app.add_flag("--no-middlebox-compat", flags.no_middlebox_compat,
+               server ? "Turn off TLS 1.3 middlebox compatibility (RFC 8446 D.4): send no change_cipher_spec even to a "
+                        "client that sent a session id (default: on); needs the tuned wolfSSL (exit 2 elsewhere)."
+                      : "Turn off TLS 1.3 middlebox compatibility (RFC 8446 D.4): send an empty session id and no "
+                        "change_cipher_spec (default: on, as OpenSSL); needs the tuned wolfSSL (exit 2 elsewhere).");
 }
 
 std::vector<std::string> split_alpn(const std::string& list) { return split(list, ","); }
@@ -311,6 +316,7 @@ Options options_from(const TlsFlags& flags, bool server) {
   if (!flags.key_shares.empty()) options.key_shares = flags.key_shares;
   options.hello_retry_request = flags.hello_retry;
   if (const auto target = keylog_target(flags.keylog)) options.keylog = keylog_callback(*target);
+  options.middlebox_compat = !flags.no_middlebox_compat;
   options.security_level = flags.security_level;
   options.max_chain_depth = flags.max_chain_depth;
   if (!flags.crl.empty()) options.crl = flags.crl;

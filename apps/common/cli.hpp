@@ -33,6 +33,7 @@ struct TlsFlags {
   std::string ciphers;  // as given: IANA or wolfSSL names
   std::string alpn;     // comma-separated protocols
   std::string keylog;   // file; else $SSLKEYLOGFILE
+  bool no_middlebox_compat = false;
   // ussl's certificate verdict
   int security_level = 2;
   int max_chain_depth = kDefaultMaxChainDepth;
@@ -60,8 +61,8 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 
 // --cert-reqs, --ca-certs, --certfile, --keyfile, --defer-handshake,
 // --nonblocking, --tls-version, --min-version, --max-version, --ciphers,
-// --alpn, --keylog, --security-level, --max-chain-depth, --crl, --crl-check, --at, --groups; client
-// --key-shares; server --hello-retry.
+// --alpn, --keylog, --security-level, --max-chain-depth, --crl, --crl-check, --at, --groups,
+// --no-middlebox-compat; client --key-shares; server --hello-retry.
 void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server);
 
 // Options for ussl::Context::create from the TLS flags (files are loaded and

@@ -245,4 +245,21 @@ IoResult DeadlineTransport::send(std::span<const std::byte> data) {
   }
 }
 
+void linger_before_close(int fd) noexcept {
+  if (fd < 0 || ::shutdown(fd, SHUT_WR) != 0) return;
+  const Clock::time_point until = Clock::now() + kLinger;
+  char sink[16384];
+  std::size_t drained = 0;
+  while (drained < kLingerBytes) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, poll_timeout(until));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return;  // time is up (or poll failed)
+    const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0) return;  // EOF or an error: the peer is done
+    drained += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace ussl::apps

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,6 +74,18 @@ struct Listener {
 // Holding thousands of connections needs descriptors: raises the soft
 // RLIMIT_NOFILE to the hard limit (quietly keeps it when that fails).
 void raise_fd_limit();
+
+// Lingering close, both programs: after a failure (which may have sent a
+// fatal alert the peer has not read yet), shut the write side and read and
+// discard the peer's input until it closes, kLingerBytes were read or
+// kLinger passed, before closing. Closing with unread input makes the kernel
+// send a reset, which can destroy the alert before the peer reads it.
+inline constexpr std::chrono::milliseconds kLinger{500};
+inline constexpr std::size_t kLingerBytes = 64 * 1024;
+
+// The blocking form (ussl-client): at most kLinger and kLingerBytes, then
+// returns; the caller closes fd. Never throws.
+void linger_before_close(int fd) noexcept;
 
 // Binds address:port (port 0 picks a free port; "::" also accepts IPv4) and
 // listens. Throws ussl::Error(usage) when the address is invalid or taken.

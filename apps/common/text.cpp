@@ -1,6 +1,8 @@
 #include "common/text.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 
 namespace ussl::apps {
 
@@ -13,6 +15,77 @@ std::vector<std::string> split(const std::string& text, std::string_view separat
     if (sep == std::string::npos) return out;
     start = sep + 1;
   }
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at text[i] (2-4) and its code
+// point, or 0 when the bytes there are not one (overlong forms, surrogates
+// and values past U+10FFFF included).
+std::size_t utf8_sequence(std::string_view text, std::size_t i, char32_t& cp) {
+  const auto b = [&](std::size_t k) { return static_cast<std::uint8_t>(text[i + k]); };
+  const std::uint8_t lead = b(0);
+  std::size_t len = 0;
+  char32_t min = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2, cp = lead & 0x1Fu, min = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3, cp = lead & 0x0Fu, min = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4, cp = lead & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (text.size() - i < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xC0u) != 0x80u) return 0;
+    cp = (cp << 6) | (b(k) & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+bool invisible_control(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+}  // namespace
+
+std::string escape_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  char hex[16];
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<std::uint8_t>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '\\') out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c == '\t' || c == '\n' || c == '\r') {
+      out += c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r";
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    const std::size_t len = c >= 0x80 ? utf8_sequence(text, i, cp) : 0;
+    if (len == 0) {
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(c));
+      out += hex;
+      ++i;
+      continue;
+    }
+    if (invisible_control(cp)) {
+      std::snprintf(hex, sizeof hex, "\\u{%04X}", static_cast<unsigned>(cp));
+      out += hex;
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
 }
 
 }  // namespace ussl::apps

@@ -28,6 +28,7 @@
 #include "common/expect.hpp"
 #include "common/net.hpp"
 #include "common/report.hpp"
+#include "common/text.hpp"
 #include "server/http.hpp"
 #include "server/starttls_server.hpp"
 #include "ussl/ussl.hpp"
@@ -114,7 +115,7 @@ class Output {
   std::string buffer_;
 };
 
-enum class TimerList : std::uint8_t { none, handshake, idle };
+enum class TimerList : std::uint8_t { none, handshake, idle, linger };
 
 struct Conn {
   std::uint64_t id = 0;
@@ -140,6 +141,8 @@ struct Conn {
   bool peer_eof = false;      // close_notify received
   bool closing = false;       // close once everything is sent
   bool finished = false;
+  bool lingering = false;          // failed and reported; draining the peer's input before the close
+  std::size_t linger_drained = 0;  // bytes read and discarded while lingering
   // The loop's bookkeeping.
   std::list<Conn>::iterator self;
   std::uint32_t events = 0;  // what epoll watches for
@@ -244,6 +247,9 @@ class Worker {
   void set_timer(Conn& conn, TimerList list);
   void fail(Conn& conn, const Error& error);
   void close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase);
+  void linger(Conn& conn);
+  void drain(Conn& conn);
+  void release(Conn& conn);
   void begin_shutdown();
   void reap();
   std::uint32_t interest(const Conn& conn) const;
@@ -263,6 +269,7 @@ class Worker {
   std::vector<Conn*> done_;            // finished this round, freed at its end
   std::list<Conn*> handshake_timers_;  // in accept order, so in deadline order
   std::list<Conn*> idle_timers_;       // least recently active first
+  std::list<Conn*> linger_timers_;     // in the order they started lingering, so in deadline order
   bool listening_ = false;
   Deadline resume_accept_;  // paused for lack of descriptors until then
   int stop_seen_ = 0;
@@ -561,6 +568,7 @@ void Worker::run() noexcept {
     done_.clear();
     handshake_timers_.clear();
     idle_timers_.clear();
+    linger_timers_.clear();
     conns_.clear();
   }
   out_.flush();
@@ -587,7 +595,11 @@ void Worker::loop() {
         accept_ready();
       } else {
         Conn& conn = *static_cast<Conn*>(tag);
-        if (!conn.finished) service(conn);
+        if (conn.lingering) {
+          drain(conn);
+        } else if (!conn.finished) {
+          service(conn);
+        }
       }
     }
     if (!ready_.empty()) {
@@ -610,6 +622,7 @@ void Worker::loop() {
     }
     if (stop_deadline_ && expired(stop_deadline_)) {
       for (auto& conn : conns_) {
+        if (conn.lingering) release(conn);
         if (!conn.finished) close_conn(conn, "shutdown", std::nullopt, Phase::data);
       }
     }
@@ -895,23 +908,23 @@ void Worker::handle_http(Conn& conn) {
 std::string Worker::page(const Conn& conn, const HttpRequest& request) const {
   const TlsFacts& f = conn.facts;
   std::string body = "ussl-server: connection " + std::to_string(conn.id) + " from " + to_string(conn.peer) + "\n";
-  body += "request: " + request.method + " " + request.target + " " + request.version + "\n";
+  body += "request: " + escape_text(request.method + " " + request.target + " " + request.version) + "\n";
   body += "tls_version: " + f.version.value_or("none") + "\n";
   body += "cipher: " + f.cipher.value_or("none") + "\n";
-  body += "sni: " + f.sni.value_or("none") + "\n";
+  body += "sni: " + escape_text(f.sni.value_or("none")) + "\n";
   body += "alpn: " + f.alpn.value_or("none") + "\n";
   body += std::string("resumed: ") + (f.resumed ? "true" : "false") + "\n";
   if (f.chain.empty()) {
     body += "client_certificate: none\n";
   } else {
-    body += "client_certificate: " + f.chain.front().subject + "\n";
-    body += "client_certificate_issuer: " + f.chain.front().issuer + "\n";
+    body += "client_certificate: " + escape_text(f.chain.front().subject) + "\n";
+    body += "client_certificate_issuer: " + escape_text(f.chain.front().issuer) + "\n";
     body += "client_certificate_sha256: " + f.chain.front().sha256 + "\n";
   }
   body += "verify_mode: " + std::string(cert_reqs_name(f.verify.mode)) + "\n";
   body += "verify_result: " + verify_result_name(f.verify).value_or("none") + "\n";
   body += std::string("verified: ") + (f.verify.verified() ? "true" : "false") + "\n";
-  body += "verify: " + verify_summary(f.verify, true) + "\n";
+  body += "verify: " + escape_text(verify_summary(f.verify, true)) + "\n";
   return body;
 }
 
@@ -946,9 +959,11 @@ void Worker::check_timers(Conn& conn) {
 void Worker::set_timer(Conn& conn, TimerList list) {
   if (conn.timer == TimerList::handshake) handshake_timers_.erase(conn.timer_pos);
   if (conn.timer == TimerList::idle) idle_timers_.erase(conn.timer_pos);
+  if (conn.timer == TimerList::linger) linger_timers_.erase(conn.timer_pos);
   conn.timer = list;
   if (list == TimerList::handshake) conn.timer_pos = handshake_timers_.insert(handshake_timers_.end(), &conn);
   if (list == TimerList::idle) conn.timer_pos = idle_timers_.insert(idle_timers_.end(), &conn);
+  if (list == TimerList::linger) conn.timer_pos = linger_timers_.insert(linger_timers_.end(), &conn);
 }
 
 void Worker::touch(Conn& conn) {
@@ -958,15 +973,17 @@ void Worker::touch(Conn& conn) {
 
 // When the connection's timer on that list fires.
 Clock::time_point Worker::deadline(const Conn& conn, TimerList list) const {
+  if (list == TimerList::linger) return conn.last_activity + kLinger;  // set when the lingering began
   return list == TimerList::handshake ? conn.accepted + milliseconds(c_.handshake_timeout_ms)
                                       : conn.last_activity + milliseconds(c_.idle_timeout_ms);
 }
 
 void Worker::expire_timers() {
-  if (handshake_timers_.empty() && idle_timers_.empty()) return;
+  if (handshake_timers_.empty() && idle_timers_.empty() && linger_timers_.empty()) return;
   const auto now = Clock::now();
   expire(handshake_timers_, TimerList::handshake, now);
   expire(idle_timers_, TimerList::idle, now);
+  expire(linger_timers_, TimerList::linger, now);
 }
 
 // Services the connections whose deadline on this list passed. Each pass
@@ -976,7 +993,11 @@ void Worker::expire(std::list<Conn*>& timers, TimerList list, Clock::time_point 
   for (std::size_t guard = conns_.size() + 1; guard > 0 && !timers.empty(); --guard) {
     Conn& conn = *timers.front();
     if (deadline(conn, list) > now) break;
-    service(conn);
+    if (conn.lingering) {
+      drain(conn);
+    } else {
+      service(conn);
+    }
     // Still first and still expired (never expected): stop watching it rather than loop.
     if (!timers.empty() && timers.front() == &conn && deadline(conn, list) <= now) set_timer(conn, TimerList::none);
   }
@@ -989,6 +1010,7 @@ Deadline Worker::next_deadline() const {
   };
   if (!handshake_timers_.empty()) earlier(deadline(*handshake_timers_.front(), TimerList::handshake));
   if (!idle_timers_.empty()) earlier(deadline(*idle_timers_.front(), TimerList::idle));
+  if (!linger_timers_.empty()) earlier(deadline(*linger_timers_.front(), TimerList::linger));
   if (resume_accept_) earlier(*resume_accept_);
   return wake;
 }
@@ -1033,8 +1055,16 @@ void Worker::close_conn(Conn& conn, const std::string& reason, const std::option
     ::close(conn.fd);
   }
   conn.finished = true;
-  set_timer(conn, TimerList::none);
-  done_.push_back(&conn);
+  // A failure may have sent an alert the client has not read yet: linger,
+  // unless the client is gone already, the failure is our timeout (closed
+  // with close_notify, no alert) or the second signal closes everything.
+  const bool no_alert = error && (error->kind == ErrorKind::connection_reset ||
+                                  error->kind == ErrorKind::truncated_eof || error->kind == ErrorKind::timeout);
+  if (error && !no_alert && stop_seen_ < 2) {
+    linger(conn);
+  } else {
+    release(conn);
+  }
   const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
   server_.count_close(error, code, !error && reason == "shutdown" && phase == Phase::handshake);
   const double total = elapsed_ms(conn.accepted);
@@ -1059,6 +1089,54 @@ void Worker::close_conn(Conn& conn, const std::string& reason, const std::option
     }
   }
   if (error) spdlog::warn("[{}] {}", conn.id, describe(*error));
+}
+
+// Lingering close (see kLinger in common/net.hpp): the write side is shut
+// (the alert, then FIN) and the client's input is read and discarded until it
+// closes, kLingerBytes were read or kLinger passed; then the socket closes.
+// tlsfuzzer's certificate_required cases lost the alert to a reset without it.
+// The loop never blocks on it: the connection waits in epoll with its own timer.
+void Worker::linger(Conn& conn) {
+  ::shutdown(conn.fd, SHUT_WR);
+  conn.lingering = true;
+  conn.last_activity = Clock::now();
+  set_timer(conn, TimerList::linger);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.ptr = &conn;
+  if (::epoll_ctl(epoll_.get(), conn.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn.fd, &ev) != 0) {
+    release(conn);
+    return;
+  }
+  conn.in_epoll = true;
+  conn.events = ev.events;
+  drain(conn);
+}
+
+void Worker::drain(Conn& conn) {
+  std::array<char, kReadChunk> sink{};
+  for (;;) {
+    if (conn.linger_drained >= kLingerBytes || Clock::now() >= deadline(conn, TimerList::linger)) break;
+    const ssize_t n = ::recv(conn.fd, sink.data(), sink.size(), 0);
+    if (n > 0) {
+      conn.linger_drained += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // wait for more, or the timer
+    break;                                                           // EOF or an error: the client is done
+  }
+  release(conn);
+}
+
+// Closes the socket (which takes its descriptor out of the epoll set) and
+// frees the connection at the end of this round.
+void Worker::release(Conn& conn) {
+  if (conn.socket->closed()) return;
+  conn.socket->close();
+  conn.lingering = false;
+  set_timer(conn, TimerList::none);
+  done_.push_back(&conn);
 }
 
 void Worker::reap() {
@@ -1154,7 +1232,8 @@ void Worker::begin_shutdown() {
 
 void Worker::human(const Conn& conn, const std::string& text) {
   if (c_.common.json) return;
-  out_.add("[" + std::to_string(conn.id) + "] " + text + "\n");
+  // The text quotes the client (SNI, certificate names, error texts): escaped.
+  out_.add("[" + std::to_string(conn.id) + "] " + escape_text(text) + "\n");
 }
 
 }  // namespace

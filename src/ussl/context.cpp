@@ -268,6 +268,11 @@ std::vector<Feature> wolfssl_features() {
 #else
         {"early_data", false},
 #endif
+#ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT  // the mode, and ussl's patch to turn it off
+        {"middlebox_compat", true},
+#else
+        {"middlebox_compat", false},
+#endif
 #ifdef HAVE_CURVE25519
         {"x25519", true},
 #else
@@ -348,6 +353,14 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   for (const auto& proto : options.alpn) {
     if (proto.empty() || proto.size() > 255 || proto.find(',') != std::string::npos)
       throw Error(ErrorKind::usage, "invalid ALPN protocol name '" + proto + "' (1-255 bytes, no commas)");
+  }
+  if (!options.middlebox_compat) {
+#ifndef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT
+    throw Error(ErrorKind::usage,
+                "turning TLS 1.3 middlebox compatibility off needs a wolfSSL with WOLFSSL_TLS13_MIDDLEBOX_COMPAT and "
+                "ussl's wolfSSL_set_tls13_middlebox_compat patch; this one (" +
+                    wolfssl_version() + ") has neither: build with the tuned wolfSSL (docs/wolfssl-build.md)");
+#endif
   }
   if (options.keylog) {
 #ifdef HAVE_SECRET_CALLBACK

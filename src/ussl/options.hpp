@@ -82,6 +82,16 @@ struct Options {
   // Verify as of this instant (seconds since the Unix epoch, UTC) instead
   // of now.
   std::optional<std::int64_t> verify_at;
+
+  // TLS 1.3 middlebox compatibility mode (RFC 8446 Appendix D.4): a client
+  // sends a 32-byte legacy_session_id and a dummy change_cipher_spec before
+  // its second flight; a server answers a client that sent a session id with
+  // a change_cipher_spec right after its first flight (after a
+  // HelloRetryRequest too). On wherever the wolfSSL has the mode (the tuned
+  // build). false turns it off, for peers that break on it; that needs
+  // ussl's wolfSSL patch (wolfSSL_set_tls13_middlebox_compat), and elsewhere
+  // Context::create refuses with a usage error naming the missing feature.
+  bool middlebox_compat = true;
 };
 
 // Compile-time features of the wolfSSL in use, by name ("tls13", "sni",

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "internal.hpp"
+#include "ussl/client_hello.hpp"
 #include "ussl/names.hpp"
 #include "wire.hpp"
 
@@ -56,12 +57,13 @@ struct SslSocket::Impl {
   std::optional<IoResult> io_failure;  // first fatal transport result
   Want want = Want::nothing;
   bool closed = false;
-  bool eof = false;                    // close_notify received
-  bool ticket = false;                 // client: a session ticket arrived
-  bool sni_certificate = false;        // server: a certificate was chosen by SNI
-  std::optional<Error> setup_failure;  // server: why no certificate could be chosen
-  std::string alpn_list;               // comma-separated, kept alive for wolfSSL
-  std::string stalled;                 // a record wolfSSL must finish sending
+  bool eof = false;                               // close_notify received
+  bool ticket = false;                            // client: a session ticket arrived
+  bool sni_certificate = false;                   // server: a certificate was chosen by SNI
+  std::optional<Error> setup_failure;             // server: why no certificate could be chosen
+  std::unique_ptr<detail::HandshakeTap> sni_tap;  // server, until the handshake ends: the ClientHello's bytes
+  std::string alpn_list;                          // comma-separated, kept alive for wolfSSL
+  std::string stalled;                            // a record wolfSSL must finish sending
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::optional<std::chrono::steady_clock::time_point> first_sent;  // client: ClientHello handed to the transport
@@ -123,6 +125,7 @@ int io_result_to_cbio(SslSocket::Impl& s, const IoResult& r, bool reading) {
 int io_recv(WOLFSSL*, char* buf, int sz, void* ctx) {
   auto& s = *static_cast<SslSocket::Impl*>(ctx);
   const IoResult r = s.transport->recv({reinterpret_cast<std::byte*>(buf), static_cast<std::size_t>(sz)});
+  if (s.sni_tap && r.status == IoResult::Status::ok) s.sni_tap->feed({reinterpret_cast<const std::uint8_t*>(buf), r.n});
   if (s.first_sent && !s.hs.round_trip && r.status == IoResult::Status::ok && r.n > 0)
     s.hs.round_trip =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - *s.first_sent);
@@ -262,7 +265,23 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
     *alert = tls13 ? 109 : 112;  // missing_extension : unrecognized_name
     return 2;                    // SSL_TLSEXT_ERR_ALERT_FATAL
   }
-  s->sni = name;
+  // wolfSSL keeps the name as a C string: an embedded NUL would cut it
+  // short ("localhost\0.evil.example" reads as "localhost"), so the name is
+  // taken byte for byte from the ClientHello itself.
+  std::optional<std::string> raw;
+  if (s->sni_tap) raw = detail::client_hello_host_name(s->sni_tap->stream());
+  s->sni = raw.value_or(name);
+  if (!detail::valid_host_name(*s->sni)) {
+    // RFC 6066 §3: HostName is an ASCII DNS name; a server that cannot
+    // accept it aborts with illegal_parameter (the alert tlsfuzzer's
+    // test-invalid-server-name-extension expects).
+    s->setup_failure = Error(ErrorKind::protocol_error,
+                             "client sent an invalid server name (only letters, digits, '-', '.' and '_' are "
+                             "allowed): '" +
+                                 *s->sni + "'; sent alert illegal_parameter");
+    *alert = 47;  // illegal_parameter
+    return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
+  }
   // A client that sends a trailing dot (RFC 6066 §3 forbids it) still finds
   // the certificate for its name.
   std::string_view wanted(name);
@@ -565,6 +584,7 @@ void SslSocket::Impl::record_signature_schemes() {
 
 void SslSocket::Impl::handshake_finished() {
   hs.done = true;
+  sni_tap.reset();
 #ifdef SESSION_CERTS
   if (raw_chain.empty()) {
     if (WOLFSSL_X509_CHAIN* peer = wolfSSL_get_peer_chain(ssl.get())) {
@@ -639,6 +659,7 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   impl->transport = std::move(transport);
   impl->server = impl_->options.server_side;
   impl->own_key_pss = impl_->own_key_pss;
+  if (impl->server) impl->sni_tap = std::make_unique<detail::HandshakeTap>();
   impl->verify.mode = impl_->options.cert_reqs;
   impl->verify.enforced = impl_->options.cert_reqs != CertReqs::none;
   impl->hs.deferred = !args.do_handshake;
@@ -657,6 +678,9 @@ std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, c
   wolfSSL_SetIOReadCtx(ssl, impl.get());
   wolfSSL_SetIOWriteCtx(ssl, impl.get());
   wolfSSL_SetCertCbCtx(ssl, impl.get());
+#ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT
+  if (!impl_->options.middlebox_compat) wolfSSL_set_tls13_middlebox_compat(ssl, 0);
+#endif
   if (!impl->server && impl->hostname && !is_ip_literal(*impl->hostname)) {
     const std::string& name = *impl->hostname;
     if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name.data(), static_cast<unsigned short>(name.size())) !=

@@ -81,6 +81,159 @@ STATIC_NOTES = [
 ]
 
 
+# Written by hand (issue 12), not generated: tlsfuzzer is not part of ussl and no test runs it.
+# The figures come from the recipe in the section itself.
+TLSFUZZER_SECTION = """## tlsfuzzer conformance
+
+ussl-server against [tlsfuzzer](https://github.com/tlsfuzzer/tlsfuzzer), the server-conformance
+suite used by OpenSSL, GnuTLS and NSS, on the selection of issue 12, with `gnutls-serv` on the
+same selection in the same session. tlsfuzzer and tlslite-ng are not in Debian and are not part of
+ussl: nothing of them is in the repository and no test runs them. The figures are reproducible by
+hand with the recipe below.
+
+**Recipe.** tlsfuzzer `14555fe211456c46deccc4b2d94751dbd894aece` (2026-01-09) and tlslite-ng
+`0d0316905c685ac88f927d44b22830ab58217da8` (2025-09-15), each checked out from its public
+repository into a directory of its own; Debian's `python3` 3.11.2 with `python3-ecdsa` 0.18.0
+(`apt-get install python3-ecdsa`). Each script runs once against a fresh server on a free
+loopback port, with Python's `random` seeded with **12** so `-n 20` samples the same 20 cases
+every time (plus the script's sanity cases; one script's sample still varied, see below):
+
+```sh
+PYTHONPATH=$TLSFUZZER:$TLSLITE python3 -c "import random, runpy, sys; random.seed(12); \\
+  sys.argv = ['SCRIPT', '-h', '127.0.0.1', '-p', 'PORT', ARGS...]; \\
+  runpy.run_path('$TLSFUZZER/scripts/SCRIPT', run_name='__main__')"
+```
+
+The failures counted are the script's `FAIL` plus `XPASS` lines. The servers:
+
+- **ussl-server**: `ussl-server --port 0 --mode http --handshake-timeout 5000 --threads 1
+  --certfile certs/server-rsa-chain.pem --keyfile certs/server-rsa.key` (RSA-2048 chain), except
+  `test-tls13-ecdsa-support` (`--certfile certs/server-chain.pem --keyfile certs/server.key`,
+  ECDSA P-256) and `test-tls13-certificate-request` (`--cert-reqs optional` or `required`, with
+  `--ca-certs certs/ca-and-intermediate.pem`).
+- **gnutls-serv** 3.7.9 (Debian 12): `gnutls-serv --http -p PORT --x509certfile ... --x509keyfile
+  ...` with the same certificates, plus `--disable-client-cert` (cert-reqs none),
+  `--verify-client-cert --x509cafile certs/ca-and-intermediate.pem` (optional) or
+  `--require-client-cert --verify-client-cert --x509cafile ...` (required).
+
+Script arguments: `-d` selects ECDHE for the TLS 1.2 parts of the scripts that default to
+static-RSA key exchange (no server here offers it); `test-renegotiation-disabled` gets `-C
+TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`; `test-ecdhe-padded-shared-secret` runs only its TLS 1.2
+probes (ussl speaks no TLS 1.0/1.1); `test-tls13-certificate-request` gets the client
+certificate `-k certs/client-rsa.key -c certs/client-rsa.pem` and runs all its cases;
+`test-tls13-large-number-of-extensions` gets `--supgroup` for ussl-server only, the script's own
+switch for a server that sends `supported_groups` in EncryptedExtensions, which wolfSSL does and
+RFC 8446 section 4.2.7 allows. Figures: before = ussl at `d723923` on wolfSSL 5.7.2; after =
+this branch on wolfSSL 5.9.2 with ussl's patches 0001 and 0010-0019 (`cmake/patches/`).
+
+| script (server setting) | script arguments | cases | ussl 5.7.2 before | ussl 5.9.2 + patches | gnutls-serv 3.7.9 |
+| --- | --- | --- | --- | --- | --- |
+| `test-tls13-conversation.py` | `-n 20` | 3 | 3 | 0 | 0 |
+| `test-tls13-finished.py` | `-n 20` | 22 | 22 | 1 | 0 |
+| `test-tls13-record-layer-limits.py` | `-n 20` | 38 | 38 | 0 | 2 |
+| `test-tls13-hrr.py` | `-n 20` | 3 | 3 | 0 | 0 |
+| `test-tls13-keyshare-omitted.py` | `-n 20` | 5 | 2 | 0 | 0 |
+| `test-tls13-unrecognised-groups.py` | `-n 20` | 22 | 22 | 0 | 0 |
+| `test-tls13-version-negotiation.py` | `-d -n 20` | 22 | 3 | 0 | 0 |
+| `test-tls13-zero-length-data.py` | `-n 20` | 11 | 11 | 3 | 0 |
+| `test-tls13-invalid-ciphers.py` | `-n 20` | 22 | 9 | 0 | 0 |
+| `test-tls13-empty-alert.py` | `-n 20` | 10 | 10 | 0 | 0 |
+| `test-tls13-large-number-of-extensions.py` | `-n 20`; ussl-server also `--supgroup` | 22 | 22 | 0 (1 in the rerun) | 1 |
+| `test-tls13-signature-algorithms.py` | `-n 20` | 22 | 4 | 1 | 0 |
+| `test-tls13-certificate-request.py` (`--cert-reqs optional`) | `-k certs/client-rsa.key -c certs/client-rsa.pem` | 5 | 5 | 2 | 2 |
+| `test-tls13-certificate-request.py` (`--cert-reqs required`) | `-k certs/client-rsa.key -c certs/client-rsa.pem` | 5 | 5 | 4 | 4 |
+| `test-tls13-pkcs-signature.py` | `-n 20` | 8 | 2 | 0 | 0 |
+| `test-tls13-rsapss-signatures.py` | `-n 20` | 8 | 8 | 8 | 8 |
+| `test-tls13-ecdsa-support.py` (ECDSA P-256 chain) | `-n 20` | 10 | 8 | 5 | 5 |
+| `test-tls13-ffdhe-groups.py` | `-n 20` | 22 | 5 | 3 | 0 |
+| `test-tls13-ffdhe-sanity.py` | `-n 20` | 7 | 7 | 0 | 0 |
+| `test-tls13-session-resumption.py` | `-d -n 20` | 7 | 6 | 0 | 1 |
+| `test-tls13-count-tickets.py` | `-n 20` | 3 | 3 | 1 | 1 |
+| `test-conversation.py` | `-d -n 20` | 2 | 0 | 0 | 0 |
+| `test-fuzzed-MAC.py` | `-d -n 20` | 22 | 0 | 0 | 0 |
+| `test-fuzzed-padding.py` | `-d -n 20` | 13 | 0 | 0 | 0 |
+| `test-truncating-of-client-hello.py` | `-d -n 20` | 22 | 0 | 0 | 0 |
+| `test-invalid-server-name-extension.py` | `-d -n 20` | 16 | 8 | 1 | 2 |
+| `test-renegotiation-disabled.py` | `-C TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -n 20` | 6 | 4 | 4 | 4 |
+| `test-ecdhe-padded-shared-secret.py` | `-n 20 sanity` and the five `'Protocol (3, 3) with GROUP group'` probes (secp256r1, secp384r1, secp521r1, x25519, x448) | 7 | 7 | 7 | 0 |
+| `test-invalid-compression-methods.py` | `-d -n 20` | 4 | 0 | 0 | 0 |
+| `test-record-layer-fragmentation.py` | `-d -n 20` | 22 | 4 | 0 | 0 |
+| `test-large-hello.py` | `-d -n 20` | 22 | 16 | 2 | 0 |
+| **total** | | **413** | **237** | **42** | **30** |
+
+**Result: 237 failures before, 42 after (43 in a rerun on the branch merged with main, see
+`test-large-hello` below); gnutls-serv 30.** The target of issue 12 (no more failures than
+gnutls-serv) is **not met**: 12 more. 25 of the 42 fail on gnutls-serv too (the same
+cases: configuration the selection does not give either server); 17 are ussl's own. Every one:
+
+Shared with gnutls-serv (25), configuration of the selection, not conformance:
+- `test-tls13-rsapss-signatures` (8): every case, sanity included, needs a server certificate with
+  an RSA-PSS (`id-RSASSA-PSS`) key so that `rsa_pss_pss_*` can be used; both servers serve an
+  rsaEncryption certificate and answer `handshake_failure` (RFC 8446 4.4.2.2: no usable scheme).
+- `test-tls13-ecdsa-support` (5): the Brainpool schemes (not in either build) and
+  `ecdsa_secp384r1_sha384` / `ecdsa_secp521r1_sha512`, which need a P-384 / P-521 certificate;
+  the selection serves P-256. `handshake_failure`, as above.
+- `test-tls13-certificate-request` (2 with `optional`, 4 with `required`): "check sigalgs in
+  cert request" and "verify extensions in CertificateRequest" compare the server's
+  `signature_algorithms` with the script's default list, a per-server expectation (`-s`); under
+  `required`, "sanity" sends no certificate and expects the handshake to finish: both servers
+  answer `certificate_required` (RFC 8446 4.4.2.4), which ussl-server's lingering close now
+  delivers (before, the reset often destroyed it).
+- `test-tls13-count-tickets` (1): the script wants `-t N`, the exact number of NewSessionTickets;
+  ussl-server sends 1 after every handshake (see cli.md, "Resumption").
+- `test-renegotiation-disabled` (4): a renegotiating ClientHello gets a fatal
+  `unexpected_message`; the script wants a warning `no_renegotiation`. ussl's wolfSSL has no
+  renegotiation; RFC 5246 7.2.2 makes the warning a "may" and RFC 5746 4.5 lets the server refuse.
+  Deliberate and harmless (the client learns it is refused). Kept.
+- `test-invalid-server-name-extension` "incorrect SNI" (1): a name with no certificate of its own
+  gets the default certificate (`--certfile`) and no alert; the script wants `unrecognized_name`,
+  which RFC 6066 3 makes optional. Kept: that is what the default certificate is for (with only
+  `--sni` certificates the server does send `unrecognized_name`).
+
+ussl's own (17):
+- `test-ecdhe-padded-shared-secret` (7): the script's TLS 1.2 ClientHello has no
+  `signature_algorithms`. RFC 5246 7.4.1.4.1 would have the server sign with SHA-1; wolfSSL signs
+  with SHA-256 and tlslite refuses ("Server selected invalid signature algorithm"). RFC 9155 2
+  forbids SHA-1 there and says a server MUST then abort with `handshake_failure`; wolfSSL does
+  neither. Kept: signing with SHA-1 is what RFC 9155 forbids, and aborting would fail these cases
+  too.
+- `test-tls13-zero-length-data` "... interleaved in handshake" (3): a zero-length
+  application_data record between two fragments of the client's Finished. RFC 8446 5.1 forbids
+  the interleaving; wolfSSL detects it (`BUFFER_ERROR`) but closes without the `unexpected_message`
+  the script expects. **Not fixed** (no time left in issue 12's session).
+- `test-tls13-ffdhe-groups` "ffdheN - empty key share entry" (3): an FFDHE `key_share` entry of
+  length 0 gets `decode_error`; the script expects `illegal_parameter`. `key_exchange<1..2^16-1>`
+  (RFC 8446 4.2.8) makes an empty one a malformed message, which 6.2 answers with `decode_error`.
+  Kept.
+- `test-large-hello` "multiple extensions 4056/4089" (2): thousands of extensions whose ids
+  include assigned types with an empty body their syntax does not allow (checked with the raw
+  client: types 3, 5, 14, 16, 17, 19, 20, 41, 44, 45, 47, 50, 54 and 65281 sent empty each get
+  `decode_error`; 4,096 empty unassigned types are accepted). wolfSSL parses the types it knows.
+  Kept (RFC 8446 6.2). The same reason fails `test-tls13-large-number-of-extensions` "empty
+  unassigned extensions, ids in range from 2 to 4119" when that case is in the sample: that
+  script's 20 cases differed between the two runs despite the seed (its case list comes out in
+  an order Python's hash randomisation changes; `PYTHONHASHSEED=0` would pin it, and was not set
+  for these figures). The other scripts sampled the same cases in both runs.
+- `test-tls13-signature-algorithms` "duplicated 23752 non-rsa schemes" (1): 23,752 entries (47
+  KB) with the only usable scheme last. ussl reads the first 64 entries (wolfSSL 5.9.2's
+  `WOLFSSL_MAX_SIGALGO`, 128 bytes; `hostile.LargeHelloTests` checks position 64), above issue
+  12's minimum and any real client; beyond that, `handshake_failure`. Kept (bounded memory).
+- `test-tls13-finished` "padding ... pad_right 196608" (1): a Finished padded to 196,640 bytes is
+  over the 131,396-byte handshake limit and gets `decode_error` (patch 0012) before its content is
+  checked; the script expects `decrypt_error`. Kept: the size is checked first.
+
+gnutls-serv's own 5: two `test-tls13-record-layer-limits` cases (max-size application data), one
+`test-tls13-large-number-of-extensions` case, one `test-tls13-session-resumption` (PSK_ONLY) and
+one `test-tls13-finished` case (a different one from ussl's).
+
+**Debian's wolfSSL 5.5.4 (the system build)** keeps its own behaviour for everything the patches
+change: no middlebox CCS (`--no-middlebox-compat` is a usage error there), no split handshake
+headers, an 18 KiB handshake limit, at most 150 suites, 24 key shares, the short
+`signature_algorithms` list, no `record_overflow`. ussl's own checks (SNI bytes, escaping, the
+lingering close) work on both builds; the raw-TLS tests of wolfSSL behaviour skip there
+(`needs_ussl_wolfssl` in `tests/apps/test_hostile_clients.py`)."""
+
+
 def mark(result, show_expected):
     sign = "✅" if result["passed"] else "❌ **unexpected**"
     return f"{sign} {result['expected']}" if show_expected or not result["passed"] else sign
@@ -138,7 +291,8 @@ def render(versions, results):
         "Contents: [1. ussl-client → server peers](#1-ussl-client--server-peers) ·",
         "[2. client peers → ussl-server](#2-client-peers--ussl-server) ·",
         "[3. Capabilities against foreign peers](#3-capabilities-against-foreign-peers) ·",
-        "[Known differences and notes](#known-differences-and-notes)",
+        "[Known differences and notes](#known-differences-and-notes) ·",
+        "[tlsfuzzer conformance](#tlsfuzzer-conformance)",
     ]
     for name, section, title, text in TABLES:
         body = table(results, name)
@@ -162,6 +316,7 @@ def render(versions, results):
         lines += [f"- {NOTES.get(note, note)}"]
     for note in STATIC_NOTES:
         lines += [f"- {note}"]
+    lines += ["", TLSFUZZER_SECTION]
     if failed:
         lines += ["", "## Unexpected cells", ""]
         for r in failed:
