@@ -710,7 +710,10 @@ Json ClientRun::report_json(int exit_code) const {
 
 }  // namespace
 
-int run_client(const ClientConfig& config) { return ClientRun(config).run(); }
+int run_client(const ClientConfig& config) {
+  if (config.scan.enabled) return run_scan(config);
+  return ClientRun(config).run();
+}
 
 void print_client_usage_error(const std::string& message) {
   Json j;

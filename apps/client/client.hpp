@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "client/scan/scan.hpp"
 #include "common/cli.hpp"
 
 namespace ussl::apps {
@@ -27,6 +28,7 @@ struct ClientConfig {
   std::string sess_out;   // write the session here at the end
   std::string sess_in;    // resume this session on the first connection
   std::string recv_file;  // also write the data received here
+  ScanFlags scan;         // --scan and its settings
 };
 
 // Runs the client connection(s) and prints the report; returns the exit code.

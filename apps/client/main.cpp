@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
                  "Resume the session saved in FILE by --sess-out (a bad file is a configuration error, exit 2).")
       ->type_name("FILE");
 
+  add_scan_flags(app, c);
+
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {
         if (json) print_client_usage_error(message);
