@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool
   libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev
-  python3 openssl gnutls-bin curl nginx-light
+  python3 openssl gnutls-bin curl nginx-light sslscan nmap
 )
 
 missing=()

@@ -378,6 +378,75 @@ class ScanAgainstScriptedResponderTests(unittest.TestCase):
         self.assertTrue(r["scan"]["reasons"]["versions"]["tls1_2"].startswith("timeout"))
 
 
+SSLSCAN = shutil.which("sslscan")
+NMAP = shutil.which("nmap")
+
+
+def sslscan_findings(port):
+    """sslscan's versions, suites (by code point) and groups, from its XML."""
+    out = subprocess.run([SSLSCAN, "--no-colour", "--xml=-", f"127.0.0.1:{port}"], capture_output=True, text=True,
+                         timeout=RUN_TIMEOUT).stdout
+    names = {"ssl2": "sslv2", "ssl3": "sslv3", "tls1.0": "tls1_0", "tls1.1": "tls1_1", "tls1.2": "tls1_2",
+             "tls1.3": "tls1_3"}
+    versions = {names[t + v]: e == "1"
+                for t, v, e in re.findall(r'<protocol type="(\w+)" version="([\d.]+)" enabled="(\d)"', out)}
+    suites = {}
+    for version, code in re.findall(r'<cipher status="\w+" sslversion="TLSv(1\.\d)"[^>]* id="(0x[0-9A-Fa-f]+)"', out):
+        suites.setdefault("tls" + version.replace(".", "_"), set()).add(int(code, 16))
+    groups = {}
+    for version, name in re.findall(r'<group sslversion="TLSv(1\.\d)"[^>]* name="([^" ]+)', out):
+        groups.setdefault("tls" + version.replace(".", "_"), set()).add(name)
+    return versions, suites, groups
+
+
+def nmap_suites(port):
+    """nmap ssl-enum-ciphers' suites per version (IANA names; its TLS 1.3 "TLS_AKE_WITH_" spelling undone)."""
+    out = subprocess.run([NMAP, "-Pn", "-p", str(port), "--script", "ssl-enum-ciphers", "127.0.0.1"],
+                         capture_output=True, text=True, timeout=RUN_TIMEOUT).stdout
+    suites = {}
+    version = None
+    for line in out.splitlines():
+        m = re.match(r"\|\s+TLSv(1\.\d):", line)
+        if m:
+            version = "tls" + m.group(1).replace(".", "_")
+            continue
+        m = re.match(r"\|\s+(TLS_\w+) \(", line)
+        if m and version:
+            suites.setdefault(version, set()).add(m.group(1).replace("TLS_AKE_WITH_", "TLS_"))
+    return suites
+
+
+class ScanCrossCheckTests(unittest.TestCase):
+    """The scan reports every version, suite and group sslscan and nmap report on the same server."""
+
+    def setUp(self):
+        if not SSLSCAN or not NMAP:
+            self.skipTest("sslscan or nmap is not installed (scripts/setup.sh installs both)")
+
+    def check(self, port):
+        _, r = run_scan(port, "--expect", "exit_code=0", what="versions,suites,groups")
+        s = r["scan"]
+        versions, suites, groups = sslscan_findings(port)
+        self.assertEqual({k: v == "accepted" for k, v in s["versions"].items() if k != "sslv2_hello"}, versions)
+        for version, codes in suites.items():
+            self.assertEqual(len(s["suites"][version]), len(codes), version)
+        for version, names in nmap_suites(port).items():
+            self.assertEqual(set(s["suites"][version]), names, version)
+        for version, names in groups.items():
+            self.assertEqual(set(s["groups"][version]), names, version)
+        return s
+
+    def test_openssl_default_server_agrees_with_sslscan_and_nmap(self):
+        self.check(start_s_server(self))
+
+    def test_nginx_server_agrees_with_sslscan_and_nmap(self):
+        if not NGINX:
+            self.skipTest("nginx is not installed")
+        self.check(start_nginx(self, ["ssl_protocols TLSv1.2 TLSv1.3", "ssl_prefer_server_ciphers on",
+                                      "ssl_ciphers ECDHE+AESGCM:DHE+AESGCM:ECDHE+CHACHA20",
+                                      "ssl_ecdh_curve X25519:secp384r1:prime256v1"]))
+
+
 class ScanExitAndPolicyTests(unittest.TestCase):
     def write(self, text):
         fd, path = tempfile.mkstemp(prefix="ussl-policy-")
