@@ -565,7 +565,8 @@ void ClientRun::print_header(const Conn& conn) {
     print_line("connect", target + ": not connected");
   }
   if (!conn.socket) return;
-  if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
+  if (f.version)
+    print_line("tls", *f.version + ", " + f.cipher.value_or("?") + (tls_json(f)["legacy"] == true ? " (legacy)" : ""));
   if (!options_.alpn.empty()) {
     print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
   }
@@ -667,7 +668,7 @@ Json connection_summary(const Conn& conn) {
   return Json{{"ok", !conn.error.has_value()},
               {"error", error_json(conn.error)},
               {"exit_code", conn.exit_code},
-              {"tls", Json{{"version", or_null(f.version)}, {"cipher", or_null(f.cipher)}}},
+              {"tls", tls_json(f)},
               {"alpn", or_null(f.alpn)},
               {"resumed", f.resumed},
               {"ticket_received", conn.ticket_received},

@@ -92,11 +92,17 @@ Json certificate_json(const CertificateInfo& cert, bool with_pem) {
   return j;
 }
 
+Json tls_json(const TlsFacts& facts) {
+  Json legacy = nullptr;
+  if (facts.version) legacy = is_legacy_version(*facts.version) || (facts.cipher && is_legacy_suite(*facts.cipher));
+  return Json{{"version", or_null(facts.version)}, {"cipher", or_null(facts.cipher)}, {"legacy", legacy}};
+}
+
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem) {
   out["ok"] = !error.has_value();
   out["error"] = error_json(error);
-  out["tls"] = Json{{"version", or_null(facts.version)}, {"cipher", or_null(facts.cipher)}};
+  out["tls"] = tls_json(facts);
   out["sni"] = or_null(facts.sni);
   out["verify"] = verify_json(facts.verify);
   out["peer_certificate"] = peer_certificate_json(facts.chain);

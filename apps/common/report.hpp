@@ -55,6 +55,9 @@ Json error_json(const std::optional<ErrorInfo>& error);
 // Milliseconds rounded to the microsecond (enough for loopback), or null.
 Json ms_or_null(const std::optional<double>& ms);
 Json certificate_json(const CertificateInfo& cert, bool with_pem);
+// {"version","cipher","legacy"}: legacy is true for TLS 1.0/1.1 or a legacy
+// suite (RSA key transport, CBC with SHA-1, ...), null before a handshake.
+Json tls_json(const TlsFacts& facts);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
 // peer_chain, handshake, bytes, timing_ms, alpn, resumed. Absent values are null.
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,

@@ -290,7 +290,7 @@ class AppTestCase(unittest.TestCase):
         if report["error"] is not None:
             self.assertEqual(list(report["error"].keys()), ERROR_KEYS)
             self.assertIn(report["error"]["kind"], ERROR_KINDS)
-        self.assertEqual(list(report["tls"].keys()), ["version", "cipher"])
+        self.assertEqual(list(report["tls"].keys()), ["version", "cipher", "legacy"])
         self.assertIn(report["tls"]["version"], (None, "TLSv1.2", "TLSv1.3"))
         self.assertEqual(list(report["verify"].keys()), VERIFY_KEYS)
         self.assertIn(report["verify"]["result"], (None, "ok", "failed"))
@@ -1263,7 +1263,7 @@ class VersionAndCipherTests(AppTestCase):
         self.assertEqual(r.report["tls"]["version"], "TLSv1.2")
 
     def test_tls_version_excludes_min_and_max_version_and_rejects_other_versions(self):
-        for args in (["--tls-version", "1.3", "--min-version", "1.2"], ["--tls-version", "1.1"],
+        for args in (["--tls-version", "1.3", "--min-version", "1.2"], ["--tls-version", "1.4"],
                      ["--max-version", "SSLv3"], ["--tls-version", "1.3", "--max-version", "1.3"]):
             r = self.client("--host", "localhost", "--port", 1, *args)
             self.assert_exit(r, 2, "usage")

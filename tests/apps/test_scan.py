@@ -276,6 +276,20 @@ class ScanAgainstOpenSslTests(unittest.TestCase):
         self.assertEqual(s["resumption"]["tls1_2"], "yes")
         self.assertEqual(s["resumption"]["tls1_3"], "not_applicable")
 
+    def test_signature_schemes_follow_the_certificate_key(self):
+        rsa = start_s_server(self)
+        ecdsa = start_s_server(self, leaf="server-chain.pem", key="server.key")
+        _, r = run_scan(rsa, what="sigalgs")
+        self.assertEqual(r["scan"]["sigalgs"], {
+            "tls1_3": ["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"],
+            "tls1_2": ["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512", "rsa_pkcs1_sha256",
+                       "rsa_pkcs1_sha384", "rsa_pkcs1_sha512"]})
+        _, r = run_scan(ecdsa, what="sigalgs")
+        # TLS 1.3 ties ECDSA to the key's curve (P-256); TLS 1.2 takes any hash.
+        self.assertEqual(r["scan"]["sigalgs"], {
+            "tls1_3": ["ecdsa_secp256r1_sha256"],
+            "tls1_2": ["ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384", "ecdsa_secp521r1_sha512"]})
+
     def test_client_order_server_lets_the_client_order_win(self):
         port = start_s_server(self, "-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256")
         proc, r = run_scan(port, what="suites")
@@ -355,6 +369,58 @@ class ScanAgainstUsslServerTests(unittest.TestCase):
                                                          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])
         self.assertEqual(s["resumption"], {"tls1_3": "yes", "tls1_2": "yes"})
         self.assertEqual(r["verify"]["mode"], "none")
+
+
+def wolfssl_features():
+    out = subprocess.run([CLIENT, "--version", "--json"], capture_output=True, text=True, timeout=RUN_TIMEOUT).stdout
+    return json.loads(out)["wolfssl"]["features"]
+
+
+class LegacyVersionTests(unittest.TestCase):
+    """TLS 1.0 on request only (a fixture for old clients), marked legacy everywhere."""
+
+    def setUp(self):
+        if not wolfssl_features().get("tls10"):
+            self.skipTest("this wolfSSL is built without TLS 1.0 (Debian's): the scan tests it reports so")
+
+    def test_tls10_only_ussl_server_is_reported_exactly(self):
+        port = start_ussl_server(self, "--tls-version", "1.0")
+        proc, r = run_scan(port, what="versions,suites")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        s = r["scan"]
+        self.assertEqual({k: v for k, v in s["versions"].items() if k.startswith("tls")},
+                         {"tls1_0": "accepted", "tls1_1": "refused", "tls1_2": "refused", "tls1_3": "refused"})
+        self.assertEqual(s["suites"]["tls1_0"], ["TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                                                 "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"])
+        self.assertEqual(s["suite_order"]["tls1_0"], "server")
+
+    def test_client_speaks_tls10_when_asked_and_the_report_marks_it_legacy(self):
+        port = start_ussl_server(self, "--tls-version", "1.0")
+        proc = subprocess.run([CLIENT, "--host", "127.0.0.1", "--port", str(port), "--tls-version", "1.0", "--json"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        tls = json.loads(proc.stdout)["tls"]
+        self.assertEqual(tls, {"version": "TLSv1.0", "cipher": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "legacy": True})
+
+    def test_default_client_never_offers_tls10(self):
+        port = start_ussl_server(self, "--tls-version", "1.0")
+        proc = subprocess.run([CLIENT, "--host", "127.0.0.1", "--port", str(port), "--json"],
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(proc.returncode, 4, proc.stdout)
+
+    def test_default_server_offers_no_legacy_suite_or_version(self):
+        port = start_ussl_server(self)
+        proc, r = run_scan(port, what="versions,suites")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        s = r["scan"]
+        self.assertEqual((s["versions"]["tls1_0"], s["versions"]["tls1_1"]), ("refused", "refused"))
+        self.assertEqual(s["suites"]["tls1_2"], ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                                                 "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                                 "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                                                 "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+                                                 "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+                                                 "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+                                                 "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"])
 
 
 class ScanAgainstScriptedResponderTests(unittest.TestCase):
