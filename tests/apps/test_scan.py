@@ -380,8 +380,21 @@ class LegacyVersionTests(unittest.TestCase):
     """TLS 1.0 on request only (a fixture for old clients), marked legacy everywhere."""
 
     def setUp(self):
+        if self._testMethodName == "test_a_wolfssl_without_tls10_refuses_it_by_name":
+            return
         if not wolfssl_features().get("tls10"):
-            self.skipTest("this wolfSSL is built without TLS 1.0 (Debian's): the scan tests it reports so")
+            self.skipTest("this wolfSSL is built without TLS 1.0 (Debian's): "
+                          "test_a_wolfssl_without_tls10_refuses_it_by_name covers it")
+
+    def test_a_wolfssl_without_tls10_refuses_it_by_name(self):
+        if wolfssl_features().get("tls10"):
+            self.skipTest("this wolfSSL has TLS 1.0 (the tuned build)")
+        proc = subprocess.run([SERVER, "--port", "0", "--certfile", cert("server-rsa-chain.pem"), "--keyfile",
+                               cert("server-rsa.key"), "--tls-version", "1.0"], capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr.strip(), "ussl-server: error: usage: this wolfSSL was built without TLS 1.0 "
+                                              "(tls10): cannot speak TLSv1.0")
 
     def test_tls10_only_ussl_server_is_reported_exactly(self):
         port = start_ussl_server(self, "--tls-version", "1.0")
