@@ -572,6 +572,15 @@ class ScanExitAndPolicyTests(unittest.TestCase):
         self.assertEqual([p["field"] for p in failed], ["scan.versions.tls1_2"])
         self.assertIn("modern.policy:8: scan.versions.tls1_2: expected 'refused', actual 'accepted'", proc.stderr)
 
+    def test_scan_delay_spaces_the_connections_and_concurrency_one_gives_the_same_findings(self):
+        port = start_s_server(self)
+        _, fast = run_scan(port, what="versions")
+        _, slow = run_scan(port, "--scan-delay", "60", "--scan-concurrency", "1", what="versions")
+        self.assertEqual(slow["scan"]["versions"], fast["scan"]["versions"])
+        self.assertEqual(slow["scan"]["connections"], 8)  # the default handshake and one per version probe
+        # Seven probe connections started 60 ms apart: at least 6 gaps after the default handshake's.
+        self.assertGreaterEqual(slow["scan"]["ms"], 6 * 60)
+
     def test_bad_policy_line_is_a_usage_error(self):
         path = self.write("scan.versions.tls1_0\n")
         proc, _ = run_scan(1, "--policy", path, json_mode=False)
