@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "client/client.hpp"
+#include "client/scan/policy.hpp"
 #include "client/scan/scan.hpp"
 #include "client/scan/scan_report.hpp"
 #include "common/exit_codes.hpp"

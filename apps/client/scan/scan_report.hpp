@@ -1,12 +1,11 @@
-// The scan's report (the "scan" JSON object and the human tables) and
-// policy files (one --expect a line).
+// The scan's report: the "scan" JSON object and the human tables.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "client/scan/findings.hpp"
-#include "common/expect.hpp"
+#include "common/report.hpp"
 
 namespace ussl::apps {
 struct ClientConfig;
@@ -23,21 +22,5 @@ int run_scan_with(const ClientConfig& c, ScanResult& result, DefaultHandshake& d
 Json scan_json(const ScanResult& r);
 // The human tables, one per section.
 std::string scan_text(const ScanResult& r);
-
-struct PolicyLine {
-  std::size_t line = 0;  // 1-based
-  Expectation expectation;
-};
-// Reads a policy file: one FIELD=VALUE a line, '#' comments, blank lines.
-// Throws ussl::Error(usage) naming the file and line of a bad one, bad_file
-// when it cannot be read.
-std::vector<PolicyLine> read_policy(const std::string& path);
-
-struct PolicyResult {
-  std::size_t line = 0;
-  ExpectationResult result;
-  std::string unknown_reason;  // non-empty: the field is unknown, which fails the line
-};
-std::vector<PolicyResult> evaluate_policy(const std::vector<PolicyLine>& policy, const Json& report);
 
 }  // namespace ussl::apps::scan
