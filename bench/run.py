@@ -789,6 +789,47 @@ class Bench:
                                              "clients": res}
 
     # ------------------------------------------------------------------------
+    # scan: one full ussl-client --scan vs sslscan and testssl.sh on the same server
+
+    def scan_row(self):
+        """openssl s_server -www (RSA, its defaults: TLS 1.2 + 1.3) on loopback; wall time per full scan."""
+        a = self.a
+        runs = 3 if a.quick else 5
+        srv = self.openssl_server("rsa", ["-www"])
+        res = {}
+        try:
+            tools = {}
+            for fl, bindir in self.flavours:
+                tools[f"ussl-client --scan [{fl}]"] = [os.path.join(bindir, "ussl-client"), "--host", "127.0.0.1",
+                                                       "--port", str(srv.port), "--scan", "--json", "-q"]
+            if shutil.which("sslscan"):
+                tools["sslscan"] = ["sslscan", "--no-colour", f"127.0.0.1:{srv.port}"]
+            testssl = shutil.which("testssl") or shutil.which("testssl.sh")
+            if testssl and not a.quick:
+                tools["testssl.sh"] = [testssl, "--quiet", "--color", "0", f"127.0.0.1:{srv.port}"]
+            elif testssl:
+                self.note("scan row: testssl.sh skipped in --quick (its default run takes minutes)")
+            for name, argv in tools.items():
+                n = 1 if name == "testssl.sh" else runs
+                times, codes, found = [], [], None
+                for _ in range(n):
+                    t0 = time.perf_counter()
+                    r = run(argv, timeout=1800, stdin=subprocess.DEVNULL, cwd=self.tmp)
+                    times.append(time.perf_counter() - t0)
+                    codes.append(r.returncode)
+                    if name.startswith("ussl-client"):
+                        scan = json.loads(r.stdout.decode().strip().splitlines()[-1])["scan"]
+                        found = {"versions": [k for k, v in scan["versions"].items() if v == "accepted"],
+                                 "suites": {k: len(v) for k, v in scan["suites"].items() if isinstance(v, list)},
+                                 "connections": scan["connections"]}
+                res[name] = {"runs": n, "median_s": med(times), "times_s": times, "exit_codes": codes,
+                             "argv": argv, "found": found}
+                self.log(f"scan: {name:28} median {fmt(med(times), 's', 2)} over {n} run(s), exit {codes}")
+        finally:
+            srv.stop()
+        self.R["rows"]["scan"] = {"server": "openssl s_server -www (RSA-2048, defaults)", "tools": res}
+
+    # ------------------------------------------------------------------------
     # profiles
 
     def perf_ok(self):
@@ -1220,6 +1261,18 @@ def build_table(B):
                  if gs else "gnutls-serv n/a")
         rows.append((f"scale: new full handshakes/s ({SCALE_INFLIGHT} in flight) while N idle connections are held",
                      "10,000 held while ≥ 1,000 new hs/s succeed, no errors", ours, g_txt, "—", verdict))
+        # 8 (issue 14)
+        tools = R.get("scan", {}).get("tools", {})
+        mine = tools.get(f"ussl-client --scan [{fl}]", {}).get("median_s")
+        ssl_s = tools.get("sslscan", {}).get("median_s")
+        tst = tools.get("testssl.sh", {}).get("median_s")
+        r_ssl = mine / ssl_s if mine and ssl_s else None
+        r_tst = tst / mine if mine and tst else None
+        rows.append(("full scan of one TLS 1.2+1.3 server on loopback (wall, median)",
+                     "≥ 10× faster than testssl.sh, ≤ 1.0× sslscan", f"ussl-client --scan [{fl}]: {fmt(mine, 's', 2)}",
+                     f"sslscan {fmt(ssl_s, 's', 2)}; testssl.sh {fmt(tst, 's', 1)}",
+                     f"{ratio_text(r_ssl)} sslscan; testssl.sh/ours {fmt(r_tst, '×', 0)}",
+                     f"sslscan: {verdict_le(r_ssl, 1.0)}; testssl.sh: {verdict_ge(r_tst, 10.0)}"))
     return rows
 
 
@@ -1816,7 +1869,7 @@ def main():
     B.log(f"flavours: {B.flavours}; load client: {B.bench_bin}; {pinning}; load {loadavg()}")
     steps = [("handshakes", B.handshake_rows), ("post-quantum", B.pq_rows), ("bulk", B.bulk_rows),
              ("memory+scale", lambda: B.memory_scale_rows(not a.no_profile and B.perf_ok())),
-             ("one-shot", B.oneshot_row), ("profiles", B.profiles)]
+             ("one-shot", B.oneshot_row), ("scan", B.scan_row), ("profiles", B.profiles)]
     for name, fn in steps:
         t0 = time.monotonic()
         try:

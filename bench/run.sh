@@ -19,7 +19,7 @@
 #   --out DIR   raw results, logs and plot data (default: build-bench/bench-out)
 #
 # Needs: cmake and a C++20 compiler (as for the project), openssl, gnutls-bin,
-# curl, util-linux (taskset, unshare), iproute2, python3, gnuplot (installed
+# curl, util-linux (taskset, unshare), iproute2, python3, gnuplot, sslscan, testssl.sh (installed
 # here with apt-get if missing: as root, or through sudo). perf and valgrind
 # are used when present. Runs in a private network namespace (unshare -n) so
 # that gnutls-serv, which cannot bind to one address, is reachable on
@@ -79,6 +79,8 @@ command -v gnutls-serv >/dev/null || missing+=(gnutls-bin)
 command -v curl >/dev/null || missing+=(curl)
 command -v taskset >/dev/null || missing+=(util-linux)
 command -v ip >/dev/null || missing+=(iproute2)
+command -v sslscan >/dev/null || missing+=(sslscan)        # the scan row's peers (issue 14)
+command -v testssl >/dev/null || missing+=(testssl.sh)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}" || true; fi
 for tool in openssl gnutls-serv gnutls-cli curl python3; do
   command -v "$tool" >/dev/null || { log "$tool is required"; exit 2; }

@@ -29,8 +29,10 @@ set(_ussl_wolfssl_configure_args
   # ChaCha20 and Poly1305, SP maths with BMI2/ADX for RSA, P-256/384/521.
   # Every asm path is chosen at run time from CPUID, with a C fallback.
   --enable-intelasm --enable-aesni --enable-sp=yes --enable-sp-asm
-  # Protocol: TLS 1.2 and 1.3 only.
-  --enable-tls13 --enable-tlsv12 --disable-oldtls --disable-dtls
+  # Protocol: TLS 1.2 and 1.3; TLS 1.0 and 1.1 (with their CBC-SHA suites and,
+  # below, RSA key transport) only when asked for: ussl's explicit default
+  # cipher list and version range never offer them (context.cpp).
+  --enable-tls13 --enable-tlsv12 --enable-oldtls --enable-tlsv10 --disable-dtls
   --enable-sni --enable-alpn --enable-session-ticket --enable-earlydata
   --enable-supportedcurves --enable-extended-master
   # Algorithms beyond the defaults that peers use.
@@ -51,6 +53,7 @@ set(_ussl_wolfssl_configure_args
 set(_ussl_wolfssl_cppflags
   -DHAVE_SECRET_CALLBACK         # wolfSSL_set_tls13_secret_cb: ussl writes keylog itself
   -DWOLFSSL_ALWAYS_KEEP_SNI      # the server can still read the SNI after the handshake
+  -DWOLFSSL_STATIC_RSA           # RSA key transport suites (TLS_RSA_WITH_*), for legacy fixtures only
   -DWOLFSSL_GETRANDOM            # seed each RNG with getrandom(), not open/read/close of /dev/urandom
                                  # (two RNGs per server connection: 6 system calls saved, and no
                                  # /dev needed in a chroot or a minimal container)
@@ -215,6 +218,12 @@ else()
   set(_ussl_cache_default "$ENV{HOME}/.cache/ussl")
 endif()
 set(USSL_CACHE_DIR "${_ussl_cache_default}" CACHE PATH "Where ussl keeps fetched sources and built dependencies")
+# A build directory configured before the move to the pinned upstream tarball
+# still holds the old default (Debian's 5.7.2 package tree): move it on, or it
+# would silently keep building 5.7.2.
+if(USSL_WOLFSSL_SOURCE_DIR STREQUAL "${USSL_CACHE_DIR}/wolfssl-src/current")
+  unset(USSL_WOLFSSL_SOURCE_DIR CACHE)
+endif()
 set(USSL_WOLFSSL_SOURCE_DIR "${USSL_CACHE_DIR}/wolfssl-upstream/current" CACHE PATH
     "wolfSSL source tree (default: the one scripts/fetch-wolfssl-source.sh fetched)")
 set(USSL_WOLFSSL_EXTRA_CONFIGURE_ARGS "" CACHE STRING "More wolfSSL ./configure arguments (experiments)")

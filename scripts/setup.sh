@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool
   libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libre2-dev
   libidn2-dev libpsl-dev publicsuffix
-  python3 openssl gnutls-bin curl nginx-light help2man
+  python3 openssl gnutls-bin curl nginx-light help2man sslscan nmap
   postgresql-client ldap-utils
 )
 

@@ -676,7 +676,8 @@ void ClientRun::print_header(const Conn& conn) {
   }
   print_pre_tls(conn.pre, &print_line);
   if (!conn.socket) return;
-  if (f.version) print_line("tls", *f.version + ", " + f.cipher.value_or("?"));
+  if (f.version)
+    print_line("tls", *f.version + ", " + f.cipher.value_or("?") + (tls_json(f)["legacy"] == true ? " (legacy)" : ""));
   print_line("kex", key_exchange_summary(f));
   if (!options_.alpn.empty()) {
     print_line("alpn", f.alpn ? *f.alpn : "none selected (offered " + join(options_.alpn, ",") + ")");
@@ -870,7 +871,10 @@ Json ClientRun::report_json(int exit_code) const {
 
 }  // namespace
 
-int run_client(const ClientConfig& config) { return ClientRun(config).run(); }
+int run_client(const ClientConfig& config) {
+  if (config.scan.enabled) return run_scan(config);
+  return ClientRun(config).run();
+}
 
 void print_client_usage_error(const std::string& message) {
   Json j;

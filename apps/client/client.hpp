@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "client/scan/scan.hpp"
 #include "common/cli.hpp"
 
 namespace ussl::apps {
@@ -37,6 +38,7 @@ struct ClientConfig {
   std::string chain_file;
   std::string chain_role = "server";
   bool cert_reqs_given = false;  // --cert-reqs was on the command line
+  ScanFlags scan;                // --scan and its settings
 };
 
 // Runs the client connection(s) and prints the report; returns the exit code.

@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"server", "client"}))
       ->needs(chain_file)
       ->capture_default_str();
+  add_scan_flags(app, c);
 
   const bool json = argv_has(argc, argv, "--json");
   if (auto code = parse_command_line(app, argc, argv, [json](const std::string& message) {

@@ -20,7 +20,7 @@ void run_pre_tls(int fd, const PreTlsConfig& config, Deadline deadline, PreTls& 
     out.proxy = ProxyReport{*config.proxy, std::nullopt, false};
     try {
       const std::string answer = open_tunnel(stream, *config.proxy, config.tunnel_host, config.tunnel_port);
-      out.proxy->answer = escape_network(answer, 200);
+      out.proxy->answer = clip_network(answer, 200);
     } catch (const Error& e) {
       out.proxy->answer = e.message();
       throw;

@@ -28,18 +28,28 @@ CertReqs cert_reqs_from(const std::string& name) {
 }
 
 std::optional<TlsVersion> version_from(const std::string& name) {
+  if (name == "TLSv1.0") return TlsVersion::tls1_0;
+  if (name == "TLSv1.1") return TlsVersion::tls1_1;
   if (name == "TLSv1.2") return TlsVersion::tls1_2;
   if (name == "TLSv1.3") return TlsVersion::tls1_3;
   return std::nullopt;
 }
 
-// "1.2", "1.3", "TLSv1.2", "TLSv1.3" (any case) -> "TLSv1.2" / "TLSv1.3".
+// "1.0" ... "1.3", "TLSv1.0" ... "TLSv1.3" (any case; "TLSv1" too) -> "TLSv1.0" ... "TLSv1.3".
 CLI::Validator version_names() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
         std::string lower = value;
         std::transform(lower.begin(), lower.end(), lower.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower == "1.0" || lower == "tlsv1.0" || lower == "tlsv1") {
+          value = "TLSv1.0";
+          return {};
+        }
+        if (lower == "1.1" || lower == "tlsv1.1") {
+          value = "TLSv1.1";
+          return {};
+        }
         if (lower == "1.2" || lower == "tlsv1.2") {
           value = "TLSv1.2";
           return {};
@@ -48,7 +58,7 @@ CLI::Validator version_names() {
           value = "TLSv1.3";
           return {};
         }
-        return "expected 1.2 or 1.3 (also TLSv1.2, TLSv1.3), got '" + value + "'";
+        return "expected 1.0, 1.1, 1.2 or 1.3 (also TLSv1.0 ... TLSv1.3), got '" + value + "'";
       },
       "");
 }
@@ -68,7 +78,7 @@ void limit_versions_to_suites(Options& options, const std::string& wolfssl_list)
   const TlsVersion max = options.max_version.value_or(TlsVersion::tls1_3);
   if (!tls13 && min == TlsVersion::tls1_3)
     throw Error(ErrorKind::usage, "--ciphers lists no TLS 1.3 suite, but only TLS 1.3 is allowed");
-  if (!tls12 && max == TlsVersion::tls1_2)
+  if (!tls12 && max <= TlsVersion::tls1_2)
     throw Error(ErrorKind::usage, "--ciphers lists only TLS 1.3 suites, but TLS 1.3 is not allowed");
   if (!tls13 && !options.max_version) options.max_version = TlsVersion::tls1_2;
   if (!tls12 && !options.min_version) options.min_version = TlsVersion::tls1_3;
@@ -148,16 +158,17 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                         "with poll."
                       : "Wrap a non-blocking socket and drive it with poll; the report counts would-block steps.");
   auto* pin = app.add_option("--tls-version", flags.tls_version,
-                             "Speak only this protocol version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3).")
+                             "Speak only this protocol version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3); 1.0 and 1.1 are "
+                             "legacy, with legacy suites, on a wolfSSL built with them.")
                   ->type_name("VERSION")
                   ->transform(version_names());
   app.add_option("--min-version", flags.min_version,
-                 "Refuse protocol versions below this one: 1.2 or 1.3 (default 1.2).")
+                 "Refuse protocol versions below this one: 1.0, 1.1, 1.2 or 1.3 (default 1.2).")
       ->type_name("VERSION")
       ->transform(version_names())
       ->excludes(pin);
   app.add_option("--max-version", flags.max_version,
-                 "Refuse protocol versions above this one: 1.2 or 1.3 (default 1.3).")
+                 "Refuse protocol versions above this one: 1.0, 1.1, 1.2 or 1.3 (default 1.3).")
       ->type_name("VERSION")
       ->transform(version_names())
       ->excludes(pin);

@@ -50,12 +50,12 @@ std::string http_connect(PlainStream& stream, const ProxySpec& proxy, const std:
   const std::string status = stream.read_line();
   // "HTTP/1.1 200 Connection established"
   const bool http = status.rfind("HTTP/1.", 0) == 0 && status.size() >= 12 && status[8] == ' ';
-  if (!http) stream.fail("the proxy did not answer HTTP: '" + escape_network(status, 80) + "'");
+  if (!http) stream.fail("the proxy did not answer HTTP: '" + clip_network(status, 80) + "'");
   for (int lines = 0;; ++lines) {
     if (lines >= 100) stream.fail("the proxy sent more than 100 header lines");
     if (stream.read_line().empty()) break;
   }
-  if (status[9] != '2') stream.fail("the proxy refused the tunnel: '" + escape_network(status, 120) + "'");
+  if (status[9] != '2') stream.fail("the proxy refused the tunnel: '" + clip_network(status, 120) + "'");
   return status;
 }
 

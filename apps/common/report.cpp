@@ -140,16 +140,24 @@ Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now) 
   return round_days((static_cast<double>(soonest) - now) / kSecondsPerDay);
 }
 
+Json tls_json(const TlsFacts& facts) {
+  const Negotiation& n = facts.negotiation;
+  Json legacy = nullptr;
+  if (facts.version) legacy = is_legacy_version(*facts.version) || (facts.cipher && is_legacy_suite(*facts.cipher));
+  return Json{{"version", or_null(facts.version)},
+              {"cipher", or_null(facts.cipher)},
+              {"group", or_null(n.group)},
+              {"signature_scheme", or_null(n.signature_scheme)},
+              {"own_signature_scheme", or_null(n.own_signature_scheme)},
+              {"legacy", legacy}};
+}
+
 void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem) {
   out["ok"] = !error.has_value();
   out["error"] = error_json(error);
   const Negotiation& n = facts.negotiation;
-  out["tls"] = Json{{"version", or_null(facts.version)},
-                    {"cipher", or_null(facts.cipher)},
-                    {"group", or_null(n.group)},
-                    {"signature_scheme", or_null(n.signature_scheme)},
-                    {"own_signature_scheme", or_null(n.own_signature_scheme)}};
+  out["tls"] = tls_json(facts);
   out["sni"] = or_null(facts.sni);
   out["verify"] = verify_json(facts.verify);
   out["peer_certificate"] = peer_certificate_json(facts.chain);

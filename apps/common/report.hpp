@@ -69,6 +69,10 @@ double lifetime_days(const CertificateInfo& cert);
 // The smallest days_left over the chain the peer sent (the verified path is
 // not known here; every certificate sent is counted); null without a chain.
 Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now);
+// {"version","cipher","group","signature_scheme","own_signature_scheme","legacy"}:
+// legacy is true for TLS 1.0/1.1 or a legacy
+// suite (RSA key transport, CBC with SHA-1, ...), null before a handshake.
+Json tls_json(const TlsFacts& facts);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
 // peer_chain, handshake, bytes, timing_ms, alpn, resumed, chain_min_days_left.
 // Absent values are null.

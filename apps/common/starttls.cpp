@@ -268,7 +268,7 @@ void xmpp(Dialogue& d, bool server) {
          "");
   d.step("features");
   const std::string stream = d.stream().read_until("</stream:features>", 16384);
-  d.note("S: " + escape_network(stream, starttls_detail::kShownBytes));
+  d.note("S: " + clip_network(stream, starttls_detail::kShownBytes));
   const std::size_t open = stream.find("<stream:stream");
   if (open == std::string::npos) d.unexpected(stream);
   d.greeting(stream.substr(open, stream.find('>', open) - open + 1));
@@ -282,7 +282,7 @@ void xmpp(Dialogue& d, bool server) {
   std::string answer = d.stream().read_until(">", 4096);
   if (answer.find("<proceed") != std::string::npos && answer.find("/>") == std::string::npos)
     answer += d.stream().read_until("</proceed>", 4096);
-  d.note("S: " + escape_network(answer, starttls_detail::kShownBytes));
+  d.note("S: " + clip_network(answer, starttls_detail::kShownBytes));
   if (answer.find("<proceed") == std::string::npos) d.refused(answer);
 }
 
@@ -363,7 +363,7 @@ void starttls_upgrade(PlainStream& stream, StarttlsReport& report) {
     // Read ahead with the go-ahead, or waiting in the socket: take what there is.
     std::string extra = stream.read_exact(std::max<std::size_t>(stream.buffered(), 1));
     if (stream.buffered() > 0) extra += stream.read_exact(stream.buffered());
-    report.injected = escape_network(extra, starttls_detail::kShownBytes);
+    report.injected = clip_network(extra, starttls_detail::kShownBytes);
     report.result = "injection";
     throw Error(ErrorKind::starttls_injection,
                 "the server sent " + std::to_string(extra.size()) +

@@ -110,7 +110,7 @@ void ldap_upgrade(Dialogue& d) {
   const int result = static_cast<unsigned char>(code.value[0]);
   std::string text = "ExtendedResponse resultCode " + std::to_string(result);
   if (*ldap_result_name(result) != '\0') text += std::string(" (") + ldap_result_name(result) + ")";
-  if (!diagnostic.value.empty()) text += " '" + escape_network(diagnostic.value, kShownBytes) + "'";
+  if (!diagnostic.value.empty()) text += " '" + clip_network(diagnostic.value, kShownBytes) + "'";
   d.note("S: " + text);
   // messageID 0 is a Notice of Disconnection, not our answer.
   const bool ours = id.value == std::string("\x01", 1);
@@ -124,7 +124,7 @@ void postgres_upgrade(Dialogue& d) {
   d.step("sslrequest");
   d.send_binary(std::string("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8), "SSLRequest (80877103)");
   const std::string answer = d.stream().read_exact(1);
-  d.note("S: " + escape_network(answer));
+  d.note("S: " + clip_network(answer));
   if (answer == "S") {
     d.report().offered = true;
     return;
@@ -146,7 +146,7 @@ void mysql_upgrade(Dialogue& d) {
   const std::string payload = d.stream().read_exact(length);
   if (static_cast<unsigned char>(payload[0]) == 0xff) {  // ERR packet: the server refuses us
     const std::string text = payload.size() > 3 ? payload.substr(3) : "";
-    d.note("S: ERR " + escape_network(text, kShownBytes));
+    d.note("S: ERR " + clip_network(text, kShownBytes));
     d.refused(text);
   }
   if (payload[0] != '\x0a') d.unexpected(hex(payload.substr(0, 16)));
@@ -158,7 +158,7 @@ void mysql_upgrade(Dialogue& d) {
   const unsigned caps =
       static_cast<unsigned char>(payload[caps_at]) | (static_cast<unsigned char>(payload[caps_at + 1]) << 8);
   const std::string greeting =
-      "protocol 10, server " + escape_network(version, 80) + ", capabilities 0x" + hex(payload.substr(caps_at, 2));
+      "protocol 10, server " + clip_network(version, 80) + ", capabilities 0x" + hex(payload.substr(caps_at, 2));
   d.greeting(greeting);
   d.note("S: " + greeting);
   d.report().offered = (caps & kClientSsl) != 0;

@@ -23,7 +23,7 @@ class Dialogue {
     if (report_.transcript.size() < kTranscriptLines) report_.transcript.push_back(line);
   }
   void send(std::string_view text, std::string_view terminator = "\r\n") {
-    note("C: " + escape_network(text, kShownBytes));
+    note("C: " + clip_network(text, kShownBytes));
     stream_.write(std::string(text) + std::string(terminator));
   }
   void send_binary(std::string_view bytes, const std::string& summary) {
@@ -32,15 +32,14 @@ class Dialogue {
   }
   std::string line() {
     std::string text = stream_.read_line();
-    note("S: " + escape_network(text, kShownBytes));
+    note("S: " + clip_network(text, kShownBytes));
     return text;
   }
   void capability(std::string_view text) {
-    if (report_.capabilities.size() < kTranscriptLines)
-      report_.capabilities.push_back(escape_network(text, kShownBytes));
+    if (report_.capabilities.size() < kTranscriptLines) report_.capabilities.push_back(clip_network(text, kShownBytes));
   }
   void greeting(std::string_view text) {
-    if (!report_.greeting) report_.greeting = escape_network(text, kShownBytes);
+    if (!report_.greeting) report_.greeting = clip_network(text, kShownBytes);
   }
   [[noreturn]] void fail(const std::string& result, const std::string& message) {
     report_.result = result;
@@ -50,10 +49,10 @@ class Dialogue {
     fail("not_offered", "the server does not offer STARTTLS (" + report_.protocol + ")");
   }
   [[noreturn]] void refused(std::string_view answer) {
-    fail("refused", "the server refused STARTTLS: '" + escape_network(answer, kShownBytes) + "'");
+    fail("refused", "the server refused STARTTLS: '" + clip_network(answer, kShownBytes) + "'");
   }
   [[noreturn]] void unexpected(std::string_view answer) {
-    fail("failed", report_.step + ": unexpected answer '" + escape_network(answer, kShownBytes) + "'");
+    fail("failed", report_.step + ": unexpected answer '" + clip_network(answer, kShownBytes) + "'");
   }
 
   PlainStream& stream() { return stream_; }

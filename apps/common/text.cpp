@@ -92,23 +92,9 @@ std::string escape_text(std::string_view text) {
 
 namespace ussl::apps {
 
-std::string escape_network(std::string_view text, std::size_t max) {
-  static constexpr char kHex[] = "0123456789abcdef";
+std::string clip_network(std::string_view text, std::size_t max) {
   const std::size_t shown = std::min(text.size(), max);
-  std::string out;
-  out.reserve(shown);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
+  std::string out(text.substr(0, shown));
   if (shown < text.size()) out += "...(+" + std::to_string(text.size() - shown) + " bytes)";
   return out;
 }

@@ -26,10 +26,10 @@ std::string escape_text(std::string_view text);
 
 namespace ussl::apps {
 
-// Text that came from the network, made safe to print on a terminal and in
-// a report: printable ASCII stays, a backslash becomes "\\", every other
-// byte "\xNN" (so "\r\n" and escape sequences show as "\x0d\x0a", "\x1b");
-// cut after max input bytes with "...(+N bytes)".
-std::string escape_network(std::string_view text, std::size_t max = 256);
+// Text that came from the network, cut after max bytes with "...(+N
+// bytes)" for a report. It is kept as received: every output escapes it
+// once, the human report and logs with escape_text above, JSON by its own
+// string escaping (so a terminal escape sequence never reaches a terminal).
+std::string clip_network(std::string_view text, std::size_t max = 256);
 
 }  // namespace ussl::apps

@@ -132,6 +132,7 @@ struct Conn {
   HttpParser http;
   std::unique_ptr<StarttlsSession> starttls;  // --starttls: the dialogue, before and inside TLS
   bool plain = false;                         // --starttls: still plaintext (no socket yet)
+  bool released = false;                      // descriptor closed, queued for reaping (release)
   std::uint64_t plain_sent = 0;
   std::uint64_t plain_received = 0;
   std::uint64_t source_left = 0;
@@ -1049,18 +1050,13 @@ void Worker::fail(Conn& conn, const Error& error) {
 void Worker::close_conn(Conn& conn, const std::string& reason, const std::optional<ErrorInfo>& error, Phase phase) {
   const std::uint64_t sent = conn.socket ? conn.socket->bytes_written() : conn.plain_sent;
   const std::uint64_t received = conn.socket ? conn.socket->bytes_read() : conn.plain_received;
-  if (conn.socket) {
-    conn.socket->close();  // also takes the descriptor out of the epoll set
-  } else if (conn.plain) {
-    ::close(conn.fd);
-  }
   conn.finished = true;
   // A failure may have sent an alert the client has not read yet: linger,
   // unless the client is gone already, the failure is our timeout (closed
   // with close_notify, no alert) or the second signal closes everything.
   const bool no_alert = error && (error->kind == ErrorKind::connection_reset ||
                                   error->kind == ErrorKind::truncated_eof || error->kind == ErrorKind::timeout);
-  if (error && !no_alert && stop_seen_ < 2) {
+  if (conn.socket && error && !no_alert && stop_seen_ < 2) {
     linger(conn);
   } else {
     release(conn);
@@ -1131,9 +1127,17 @@ void Worker::drain(Conn& conn) {
 
 // Closes the socket (which takes its descriptor out of the epoll set) and
 // frees the connection at the end of this round.
+// Closes the connection's descriptor (the socket's close also takes it out
+// of the epoll set) and queues it for reaping, once: a lingering connection
+// comes here again from its timer or its drain.
 void Worker::release(Conn& conn) {
-  if (conn.socket->closed()) return;
-  conn.socket->close();
+  if (conn.released) return;
+  conn.released = true;
+  if (conn.socket) {
+    conn.socket->close();
+  } else if (conn.plain) {
+    ::close(conn.fd);  // --starttls before the upgrade: no socket owns it yet
+  }
   conn.lingering = false;
   set_timer(conn, TimerList::none);
   done_.push_back(&conn);

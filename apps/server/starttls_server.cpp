@@ -321,7 +321,7 @@ std::unique_ptr<StarttlsSession> StarttlsSession::create(const std::string& prot
 
 void StarttlsSession::record(bool client, std::string_view text) {
   auto& lines = in_tls_ ? dialogue_ : plaintext_;
-  if (lines.size() < kMaxRecorded) lines.push_back((client ? "C: " : "S: ") + escape_network(text, 200));
+  if (lines.size() < kMaxRecorded) lines.push_back((client ? "C: " : "S: ") + clip_network(text, 200));
 }
 
 void StarttlsSession::go_ahead(std::string& out, std::string_view answer, std::string_view injected,

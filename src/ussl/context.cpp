@@ -179,12 +179,24 @@ void load_ca_certs(Context::Impl& impl, const std::string& path) {
   }
 }
 
-int proto_version(TlsVersion v) { return v == TlsVersion::tls1_2 ? 0x0303 : 0x0304; }
+int proto_version(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::tls1_0:
+      return 0x0301;
+    case TlsVersion::tls1_1:
+      return 0x0302;
+    case TlsVersion::tls1_2:
+      return 0x0303;
+    case TlsVersion::tls1_3:
+      break;
+  }
+  return 0x0304;
+}
 
 // The client's first key shares: as asked (each within groups), else
 // X25519MLKEM768 and x25519 where built and allowed, else the first group.
 std::vector<std::uint16_t> choose_key_shares(const Options& options, const std::vector<std::uint16_t>& groups) {
-  if (options.max_version == TlsVersion::tls1_2) return {};
+  if (options.max_version && *options.max_version != TlsVersion::tls1_3) return {};  // no TLS 1.3: no key shares
   const auto allowed = [&](std::uint16_t id) {
     return groups.empty() || std::find(groups.begin(), groups.end(), id) != groups.end();
   };
@@ -226,7 +238,36 @@ std::string_view cert_reqs_name(CertReqs reqs) noexcept {
 }
 
 std::string_view tls_version_name(TlsVersion version) noexcept {
-  return version == TlsVersion::tls1_2 ? "TLSv1.2" : "TLSv1.3";
+  switch (version) {
+    case TlsVersion::tls1_0:
+      return "TLSv1.0";
+    case TlsVersion::tls1_1:
+      return "TLSv1.1";
+    case TlsVersion::tls1_2:
+      return "TLSv1.2";
+    case TlsVersion::tls1_3:
+      break;
+  }
+  return "TLSv1.3";
+}
+
+const char* const kDefaultCiphers =
+    "TLS13-AES256-GCM-SHA384:TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"
+    "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA";
+const char* const kLegacyCiphers = "AES256-SHA:AES128-SHA";
+
+bool is_legacy_version(std::string_view name) noexcept {
+  return name == "TLSv1" || name == "TLSv1.0" || name == "TLSv1.1" || name == "SSLv3" || name == "SSLv2";
+}
+
+bool is_legacy_suite(std::string_view n) noexcept {
+  const auto has = [n](std::string_view part) { return n.find(part) != std::string_view::npos; };
+  const bool cbc_sha1 = has("_CBC_SHA") && !has("_CBC_SHA256") && !has("_CBC_SHA384");
+  return n.starts_with("TLS_RSA_WITH_") || cbc_sha1 || has("3DES") || has("RC4") || has("_NULL_") || has("EXPORT") ||
+         has("_anon_");
 }
 
 std::string wolfssl_version() { return wolfSSL_lib_version(); }
@@ -272,6 +313,16 @@ std::vector<Feature> wolfssl_features() {
         {"middlebox_compat", true},
 #else
         {"middlebox_compat", false},
+#endif
+#ifndef NO_OLD_TLS
+        {"oldtls", true},
+#else
+        {"oldtls", false},
+#endif
+#ifdef WOLFSSL_ALLOW_TLSV10
+        {"tls10", true},
+#else
+        {"tls10", false},
 #endif
 #ifdef HAVE_CURVE25519
         {"x25519", true},
@@ -327,9 +378,9 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
                                       (options.cert_reqs == CertReqs::required ? "REQUIRED" : "OPTIONAL") +
                                       " needs ca_certs: no trust anchors to verify the " +
                                       (server ? "client" : "server") + " certificate against");
-  if (options.min_version && options.max_version && *options.min_version == TlsVersion::tls1_3 &&
-      *options.max_version == TlsVersion::tls1_2)
-    throw Error(ErrorKind::usage, "min_version TLSv1.3 is above max_version TLSv1.2");
+  if (options.min_version && options.max_version && *options.min_version > *options.max_version)
+    throw Error(ErrorKind::usage, "min_version " + std::string(tls_version_name(*options.min_version)) +
+                                      " is above max_version " + std::string(tls_version_name(*options.max_version)));
 
   impl->ctx.reset(wolfSSL_CTX_new(server ? wolfSSLv23_server_method() : wolfSSLv23_client_method()));
   if (!impl->ctx) throw Error(ErrorKind::internal, "wolfSSL_CTX_new failed");
@@ -337,12 +388,33 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
 
   const TlsVersion min = options.min_version.value_or(TlsVersion::tls1_2);
   const TlsVersion max = options.max_version.value_or(TlsVersion::tls1_3);
+#ifdef NO_OLD_TLS
+  if (min < TlsVersion::tls1_2)
+    throw Error(ErrorKind::usage, "this wolfSSL was built without TLS 1.0 and 1.1 (oldtls): cannot speak " +
+                                      std::string(tls_version_name(min)));
+#endif
+#ifndef WOLFSSL_ALLOW_TLSV10
+  if (min == TlsVersion::tls1_0)
+    throw Error(ErrorKind::usage, "this wolfSSL was built without TLS 1.0 (tls10): cannot speak TLSv1.0");
+#endif
   if (wolfSSL_CTX_set_min_proto_version(ctx, proto_version(min)) != WOLFSSL_SUCCESS ||
       wolfSSL_CTX_set_max_proto_version(ctx, proto_version(max)) != WOLFSSL_SUCCESS)
     throw Error(ErrorKind::usage, "this wolfSSL cannot limit the protocol version range as asked");
-  if (options.ciphers && wolfSSL_CTX_set_cipher_list(ctx, options.ciphers->c_str()) != WOLFSSL_SUCCESS)
-    throw Error(ErrorKind::usage, "no usable cipher suite in '" + *options.ciphers + "'");
+  // An explicit list, so compiling legacy suites in never widens the default offer.
+  std::string default_ciphers = kDefaultCiphers;
+  if (min < TlsVersion::tls1_2) default_ciphers += std::string(":") + kLegacyCiphers;
+  const std::string& ciphers = options.ciphers ? *options.ciphers : default_ciphers;
+  if (wolfSSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != WOLFSSL_SUCCESS)
+    throw Error(ErrorKind::usage, "no usable cipher suite in '" + ciphers + "'");
 
+  if (options.sigalgs) {
+#ifdef OPENSSL_EXTRA
+    if (wolfSSL_CTX_set1_sigalgs_list(ctx, options.sigalgs->c_str()) != WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "this wolfSSL cannot offer the signature schemes '" + *options.sigalgs + "'");
+#else
+    throw Error(ErrorKind::usage, "this wolfSSL cannot restrict the signature schemes (no OPENSSL_EXTRA)");
+#endif
+  }
   if (options.groups) {
     impl->groups = parse_groups(*options.groups, "groups");
     std::vector<int> ids(impl->groups.begin(), impl->groups.end());

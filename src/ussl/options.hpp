@@ -19,8 +19,21 @@ enum class CertReqs { none = 0, optional = 1, required = 2 };
 
 std::string_view cert_reqs_name(CertReqs reqs) noexcept;  // "none", "optional", "required"
 
-enum class TlsVersion { tls1_2, tls1_3 };
-std::string_view tls_version_name(TlsVersion version) noexcept;  // "TLSv1.2", "TLSv1.3"
+// In protocol order (comparable). TLS 1.0 and 1.1 are legacy: only offered
+// when min_version asks for them, and only by a wolfSSL built with them.
+enum class TlsVersion { tls1_0, tls1_1, tls1_2, tls1_3 };
+std::string_view tls_version_name(TlsVersion version) noexcept;  // "TLSv1.0" ... "TLSv1.3"
+// True for a version or cipher suite (IANA name) that reports mark as legacy:
+// TLS 1.0/1.1 (and older), RSA key transport, CBC with SHA-1, 3DES, RC4, NULL.
+bool is_legacy_version(std::string_view name) noexcept;
+bool is_legacy_suite(std::string_view iana_name) noexcept;
+// The cipher list every Context uses unless Options::ciphers says otherwise
+// (wolfSSL names): TLS 1.3 AEADs, then ECDHE with AES-GCM, ChaCha20 and AES-CBC
+// with SHA-2 or SHA-1 -- what wolfSSL's own default offered before TLS 1.0/1.1
+// and RSA key transport were compiled in. min_version below TLS 1.2 appends
+// kLegacyCiphers.
+extern const char* const kDefaultCiphers;
+extern const char* const kLegacyCiphers;
 
 // A certificate the server presents when the client's SNI equals name.
 struct SniCertificate {
@@ -40,10 +53,10 @@ struct Options {
   bool do_handshake = true;
 
   // --- beyond ussl ---
-  std::optional<TlsVersion> min_version;         // default TLS 1.2
+  std::optional<TlsVersion> min_version;         // default TLS 1.2 (1.0/1.1: legacy, on request)
   std::optional<TlsVersion> max_version;         // default TLS 1.3
   std::vector<SniCertificate> sni_certificates;  // server only
-  std::optional<std::string> ciphers;            // wolfSSL cipher list ("TLS13-AES128-GCM-SHA256:...")
+  std::optional<std::string> ciphers;            // wolfSSL cipher list; default kDefaultCiphers
   // Key-exchange groups in preference order, comma- or colon-separated IANA
   // names ("X25519MLKEM768,x25519,secp256r1"; also "X25519", "P-256" ...).
   // An unknown name, or one this wolfSSL cannot use, is a usage error naming
@@ -60,6 +73,10 @@ struct Options {
   // client sent a key share for (RFC 8446 4.1.4). No HelloRetryRequest is
   // possible when the client sent key shares for all the groups both support.
   bool hello_retry_request = false;
+  // Signature schemes to offer, wolfSSL/OpenSSL spelling ("RSA-PSS+SHA256:
+  // ECDSA+SHA256:ED25519"); default wolfSSL's. Needs a wolfSSL with the
+  // OpenSSL compatibility layer, else Context::create refuses (usage).
+  std::optional<std::string> sigalgs;
   // ALPN protocols in preference order. A client offers them and accepts a
   // server that picks none; a server picks from them and refuses a client
   // that offers only others (no_application_protocol).

@@ -960,7 +960,8 @@ const HandshakeInfo& SslSocket::handshake() const noexcept { return impl_->hs; }
 std::optional<std::string> SslSocket::tls_version() const {
   const Impl& s = *impl_;
   if (!s.hs.done || !s.ssl) return std::nullopt;
-  return std::string(wolfSSL_get_version(s.ssl.get()));
+  const std::string name = wolfSSL_get_version(s.ssl.get());
+  return name == "TLSv1" ? std::string("TLSv1.0") : name;  // wolfSSL's name for TLS 1.0
 }
 
 std::optional<std::string> SslSocket::cipher() const {

@@ -56,7 +56,7 @@ CHAIN_KEYS = ["subject", "issuer", "san", "not_before", "not_after", "sha256", "
               "pem", "days_left", "lifetime_days"]
 HANDSHAKE_KEYS = ["done", "deferred", "nonblocking", "trigger", "steps", "hello_retry_request", "key_shares_offered",
                   "client_hello_bytes"]
-TLS_KEYS = ["version", "cipher", "group", "signature_scheme", "own_signature_scheme"]
+TLS_KEYS = ["version", "cipher", "group", "signature_scheme", "own_signature_scheme", "legacy"]
 ERROR_KINDS = {
     "resolve_failed", "connection_refused", "connect_timeout", "connection_reset", "truncated_eof", "timeout",
     "alert_received", "protocol_error", "cert_untrusted", "cert_expired", "cert_not_yet_valid",
@@ -1239,7 +1239,7 @@ class ExpectTests(AppTestCase):
         self.assert_exit(r, 2, "usage")
         self.assertEqual(r.report["error"]["message"],
                          "--expect: unknown field 'tls.nope' in 'tls.nope': tls has version, cipher, group, "
-                         "signature_scheme, own_signature_scheme")
+                         "signature_scheme, own_signature_scheme, legacy")
         self.assertEqual(r.report["connections"], [])  # nothing was tried: port 1 would have been refused
         r = self.client("--host", "localhost", "--port", 1, "--expect", "sni.deeper=x", json_mode=False)
         self.assertEqual(r.rc, 2)
@@ -1364,7 +1364,7 @@ class VersionAndCipherTests(AppTestCase):
         self.assertEqual(r.report["tls"]["version"], "TLSv1.2")
 
     def test_tls_version_excludes_min_and_max_version_and_rejects_other_versions(self):
-        for args in (["--tls-version", "1.3", "--min-version", "1.2"], ["--tls-version", "1.1"],
+        for args in (["--tls-version", "1.3", "--min-version", "1.2"], ["--tls-version", "1.4"],
                      ["--max-version", "SSLv3"], ["--tls-version", "1.3", "--max-version", "1.3"]):
             r = self.client("--host", "localhost", "--port", 1, *args)
             self.assert_exit(r, 2, "usage")

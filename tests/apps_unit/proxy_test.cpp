@@ -114,14 +114,15 @@ TEST(Base64, EncodesWithPadding) {
   EXPECT_EQ(base64("user:pass"), "dXNlcjpwYXNz");
 }
 
-TEST(EscapeNetwork, ControlBytesAndBackslashesAreEscapedAndPrintableTextStays) {
-  EXPECT_EQ(escape_network("220 ok\r\n"), "220 ok\\x0d\\x0a");
-  EXPECT_EQ(escape_network("\x1b[31mred\\"), "\\x1b[31mred\\\\");
-  EXPECT_EQ(escape_network(std::string("a\0b\xff", 4)), "a\\x00b\\xff");
+TEST(ClipNetwork, TextIsKeptAsReceivedForTheOutputToEscapeOnce) {
+  EXPECT_EQ(clip_network("220 ok\r\n"), "220 ok\r\n");
+  EXPECT_EQ(clip_network(std::string("a\0b\xff", 4)), std::string("a\0b\xff", 4));
+  // One escaping, at output: escape_text (human report, logs).
+  EXPECT_EQ(escape_text(clip_network("\x1b[31mred")), "\\x1b[31mred");
 }
 
-TEST(EscapeNetwork, LongTextIsCutAndSaysHowMuchWasLeftOut) {
-  EXPECT_EQ(escape_network(std::string(10, 'x'), 4), "xxxx...(+6 bytes)");
+TEST(ClipNetwork, LongTextIsCutAndSaysHowMuchWasLeftOut) {
+  EXPECT_EQ(clip_network(std::string(10, 'x'), 4), "xxxx...(+6 bytes)");
 }
 
 }  // namespace
