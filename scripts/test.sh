@@ -16,7 +16,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure --timeout 900 -j 2
 
 cmake --preset tsan >/dev/null
-cmake --build build-tsan -j "$(nproc)" --target ussl-server ussl-client
+cmake --build build-tsan -j "$(nproc)" --target ussl-server ussl-client ussl-bench
 # GCC 12's TSan cannot start on kernels with high mmap randomization
 # (vm.mmap_rnd_bits > 28): say so plainly and skip only in that case.
 if tsan_probe="$(build-tsan/apps/ussl-server --version 2>&1 >/dev/null)" ||
