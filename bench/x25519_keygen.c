@@ -12,14 +12,13 @@
  *   cc -O2 -I"$P/include" bench/x25519_keygen.c "$P/lib/libwolfssl.a" -lm -lpthread -o /tmp/x25519_keygen
  *   /tmp/x25519_keygen 20000
  */
-#include <wolfssl/options.h>
-#include <wolfssl/wolfcrypt/curve25519.h>
-#include <wolfssl/wolfcrypt/ge_operations.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/curve25519.h>
+#include <wolfssl/wolfcrypt/ge_operations.h>
 
 static double cpu_seconds(void) {
   struct timespec ts;
@@ -70,8 +69,7 @@ int main(int argc, char** argv) {
     for (j = 0; j < n; ++j) via_ed25519(b, keys + 32 * j);
     ed_s += cpu_seconds() - t;
   }
-  printf("wc_curve25519_make_pub (wolfSSL %s asm): %.2f us/key\n", "5.9",
-         asm_s / (5.0 * n) * 1e6);
+  printf("wc_curve25519_make_pub (wolfSSL %s asm): %.2f us/key\n", "5.9", asm_s / (5.0 * n) * 1e6);
   printf("Ed25519 fixed base (WOLFSSL_CURVE25519_USE_ED25519): %.2f us/key\n", ed_s / (5.0 * n) * 1e6);
   free(keys);
   return 0;

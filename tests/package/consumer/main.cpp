@@ -1,9 +1,8 @@
 // Uses the installed library: loads a server certificate and key through a
 // Context (wolfSSL underneath) and names an error kind. Prints one line.
 // Usage: ussl_consumer CERTFILE KEYFILE
-#include <ussl/ussl.hpp>
-
 #include <iostream>
+#include <ussl/ussl.hpp>
 
 int main(int argc, char** argv) {
   if (argc != 3) {
