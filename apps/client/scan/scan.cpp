@@ -518,19 +518,28 @@ void Scanner::run() {
   std::map<std::uint16_t, Finding> s13;
   for (const auto& [id, name] : kSigalgs13) s13[id];
   if (wants("groups") && tls13) {
-    for (auto& [id, f] : g13)
+    for (auto& entry : g13) {
+      const std::uint16_t id = entry.first;
+      Finding& f = entry.second;
       jobs.push_back(guarded([this, id, &f] { probe_group13(id, f); }, [&f](const std::string& w) { f = unknown(w); }));
+    }
     jobs.push_back(
         guarded([this] { probe_group_preference(); }, [this](const std::string& w) { r_.hello_retry = unknown(w); }));
   }
   if (wants("groups") && tls12) {
-    for (auto& [id, f] : g12)
+    for (auto& entry : g12) {
+      const std::uint16_t id = entry.first;
+      Finding& f = entry.second;
       jobs.push_back(guarded([this, id, &f] { probe_group12(id, f); }, [&f](const std::string& w) { f = unknown(w); }));
+    }
   }
   if (wants("sigalgs") && tls12) {
-    for (auto& [id, f] : s12)
+    for (auto& entry : s12) {
+      const std::uint16_t id = entry.first;
+      Finding& f = entry.second;
       jobs.push_back(
           guarded([this, id, &f] { probe_sigalg12(id, f); }, [&f](const std::string& w) { f = unknown(w); }));
+    }
   }
   if (wants("sigalgs") && tls13) {
     for (const auto& [id, wname] : kSigalgs13) {
