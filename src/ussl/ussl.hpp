@@ -3,8 +3,8 @@
 
 #include "ussl/certificate.hpp"
 #include "ussl/error.hpp"
-#include "ussl/names.hpp"
 #include "ussl/hello.hpp"
+#include "ussl/names.hpp"
 #include "ussl/options.hpp"
 #include "ussl/socket.hpp"
 #include "ussl/transport.hpp"
