@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ussl/error.hpp"
+
 namespace ussl::apps::scan {
 namespace {
 
@@ -429,48 +431,8 @@ std::string version_name(std::uint16_t v) {
   }
 }
 
-std::string alert_name(int d) {
-  switch (d) {
-    case 0:
-      return "close_notify";
-    case 10:
-      return "unexpected_message";
-    case 20:
-      return "bad_record_mac";
-    case 22:
-      return "record_overflow";
-    case 40:
-      return "handshake_failure";
-    case 42:
-      return "bad_certificate";
-    case 47:
-      return "illegal_parameter";
-    case 50:
-      return "decode_error";
-    case 51:
-      return "decrypt_error";
-    case 70:
-      return "protocol_version";
-    case 71:
-      return "insufficient_security";
-    case 80:
-      return "internal_error";
-    case 86:
-      return "inappropriate_fallback";
-    case 90:
-      return "user_canceled";
-    case 109:
-      return "missing_extension";
-    case 110:
-      return "unsupported_extension";
-    case 112:
-      return "unrecognized_name";
-    case 120:
-      return "no_application_protocol";
-    default:
-      return "alert " + std::to_string(d);
-  }
-}
+// The library's one table of alert names (ussl/error.hpp).
+std::string alert_name(int d) { return ussl::alert_name(d); }
 
 bool is_ec_group(std::uint16_t id) { return (id >= 0x0015 && id <= 0x001E); }
 bool is_hybrid_or_kem(std::uint16_t id) { return (id >= 0x0200 && id <= 0x0202) || (id >= 0x11EB && id <= 0x11ED); }

@@ -49,7 +49,7 @@ std::string suite_name(std::uint16_t id);   // IANA name or "0xC02F"
 std::string group_name(std::uint16_t id);   // IANA name or "0x001D"
 std::string sigalg_name(std::uint16_t id);  // IANA name or "0x0804"
 std::string version_name(std::uint16_t v);  // "TLSv1.2", "SSLv3", "SSLv2", "0x0305"
-std::string alert_name(int description);    // "handshake_failure", "alert 200"
+std::string alert_name(int description);    // "handshake_failure", "alert_200" (ussl::alert_name)
 bool is_ec_group(std::uint16_t id);         // usable with ECDHE in TLS 1.2
 bool is_hybrid_or_kem(std::uint16_t id);    // ML-KEM and its hybrids (TLS 1.3 only)
 
