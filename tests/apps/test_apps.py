@@ -782,6 +782,8 @@ class SniTests(AppTestCase):
         r = self.client("--host", "localhost", "--port", srv.port, "--cert-reqs", "required", *TRUST)
         self.assert_exit(r, 0)
         self.assertEqual(r.report["peer_certificate"]["subject"], "CN=localhost")
+        # The server writes its event once its loop gets to it, which may be after the client exits.
+        srv.wait_for(lambda e: e["event"] == "handshake" and e.get("sni") == "localhost")
         events = [e for e in srv.events() if e["event"] == "handshake"]
         self.assertEqual([e["sni"] for e in events], ["wrong.example", "localhost"])
 
