@@ -57,6 +57,27 @@ int mgf_for(HashAlg h) {
 const byte* ptr(Bytes b) { return b.data(); }
 word32 len(Bytes b) { return static_cast<word32>(b.size()); }
 
+// Hashes `message` and checks `signature` with wc_SignatureVerifyHash. Not
+// wc_SignatureVerify: wolfSSL 5.9 makes that refuse digests below SHA-256
+// (WC_SIG_MIN_HASH_TYPE), and which hashes are acceptable is ussl's policy
+// (--security-level, policy.cpp), decided after the signature is known to be
+// genuine. For RSA PKCS#1 v1.5 the digest is DER-wrapped as DigestInfo
+// (RFC 8017 9.2), as wc_SignatureVerify does.
+bool verify_hashed(wc_HashType ht, wc_SignatureType type, Bytes message, Bytes signature, void* key, word32 key_len) {
+  const int digest_len = wc_HashGetDigestSize(ht);
+  if (digest_len <= 0) return false;
+  std::vector<byte> digest(static_cast<std::size_t>(digest_len) + 64);  // room for the DigestInfo header
+  if (wc_Hash(ht, ptr(message), len(message), digest.data(), static_cast<word32>(digest_len)) != 0) return false;
+  word32 used = static_cast<word32>(digest_len);
+  if (type == WC_SIGNATURE_TYPE_RSA_W_ENC) {
+    const int oid = wc_HashGetOID(ht);
+    if (oid < 0) return false;
+    used = wc_EncodeSignature(digest.data(), digest.data(), used, oid);
+    if (used == 0) return false;
+  }
+  return wc_SignatureVerifyHash(ht, type, digest.data(), used, ptr(signature), len(signature), key, key_len) == 0;
+}
+
 bool verify_rsa(Bytes spki, SigAlg alg, HashAlg hash, Bytes message, Bytes signature) {
   RsaKey key;
   if (wc_InitRsaKey(&key, nullptr) != 0) return false;
@@ -69,8 +90,7 @@ bool verify_rsa(Bytes spki, SigAlg alg, HashAlg hash, Bytes message, Bytes signa
   const wc_HashType ht = wc_hash(hash);
   if (ht == WC_HASH_TYPE_NONE) return false;
   if (alg == SigAlg::rsa_pkcs1)
-    return wc_SignatureVerify(ht, WC_SIGNATURE_TYPE_RSA_W_ENC, ptr(message), len(message), ptr(signature),
-                              len(signature), &key, sizeof key) == 0;
+    return verify_hashed(ht, WC_SIGNATURE_TYPE_RSA_W_ENC, message, signature, &key, sizeof key);
 #ifdef WC_RSA_PSS
   std::vector<byte> digest(static_cast<std::size_t>(wc_HashGetDigestSize(ht)));
   if (wc_Hash(ht, ptr(message), len(message), digest.data(), len(digest)) != 0) return false;
@@ -96,8 +116,7 @@ bool verify_ecdsa(Bytes spki, HashAlg hash, Bytes message, Bytes signature) {
   if (wc_EccPublicKeyDecode(ptr(spki), &idx, &key, len(spki)) != 0) return false;
   const wc_HashType ht = wc_hash(hash);
   if (ht == WC_HASH_TYPE_NONE) return false;
-  return wc_SignatureVerify(ht, WC_SIGNATURE_TYPE_ECC, ptr(message), len(message), ptr(signature), len(signature), &key,
-                            sizeof key) == 0;
+  return verify_hashed(ht, WC_SIGNATURE_TYPE_ECC, message, signature, &key, sizeof key);
 }
 
 bool verify_ed25519(Bytes spki, Bytes message, Bytes signature) {
