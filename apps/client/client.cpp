@@ -66,7 +66,7 @@ struct Conn {
   std::unique_ptr<SslSocket> socket;
   std::optional<Clock::time_point> start;
   std::optional<Clock::time_point> handshake_start;
-  TlsFacts facts;
+  ConnectionRecord facts;  // the library's record of this connection (setup_facts_ before wrap)
   Timing timing;
   std::optional<ErrorInfo> error;
   std::uint64_t received = 0;  // application bytes read (and shown)
@@ -133,7 +133,7 @@ class ClientRun {
   bool session_from_run_ = false;        // resume_ holds a session one of this run's connections made
   std::optional<bool> session_offered_;  // --sess-in: offered (false: it had expired); nullopt without
   bool session_saved_ = false;
-  TlsFacts setup_facts_;                  // what is known before any connection
+  ConnectionRecord setup_facts_;          // what is known before any connection
   std::optional<ErrorInfo> setup_error_;  // setup failed: no connection was made
   std::vector<Conn> conns_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> recv_file_{nullptr, &std::fclose};
@@ -265,7 +265,8 @@ void ClientRun::check_session_in() {
   const UniqueFd other(pair[1]);
   std::unique_ptr<SslSocket> probe;
   try {
-    probe = context_->wrap(std::make_unique<FdTransport>(pair[0]), WrapArgs{server_hostname_, false, session});
+    probe = context_->wrap(std::make_unique<FdTransport>(pair[0]),
+                           WrapArgs{server_hostname_, false, session, std::nullopt});
   } catch (const Error& e) {
     throw Error(ErrorKind::bad_file, "--sess-in '" + c_.sess_in + "': " + e.message());
   }
@@ -289,6 +290,7 @@ void ClientRun::run_connection(Conn& conn) {
     if (session_wanted(conn)) wait_for_ticket(conn);
   } catch (const Error& e) {
     conn.error = ErrorInfo::from(e);
+    if (!conn.socket) conn.facts = record_of(nullptr, &e, conn.facts);
     if (conn.phase == Phase::handshake && conn.socket && conn.socket->handshake().done) conn.phase = Phase::data;
   } catch (const std::exception& e) {
     conn.error = ErrorInfo{ErrorKind::internal, e.what()};
@@ -314,9 +316,11 @@ void ClientRun::wrap(Conn& conn) {
   auto transport = std::make_unique<DeadlineTransport>(conn.fd.release(), !c_.tls.nonblocking, deadline_);
   DeadlineTransport* raw = transport.get();
   // Always wrap with do_handshake=False and run an eager handshake right
-  // after: when wrap itself fails, the socket (and what verification found)
-  // is gone, and the report must still show the certificate it rejected.
-  conn.socket = context_->wrap(std::move(transport), WrapArgs{server_hostname_, false, resume_});
+  // after (handshake()), so every wait is bounded by --timeout; the library
+  // records it as eager, triggered by wrap.
+  WrapArgs args{server_hostname_, false, resume_, std::nullopt};
+  if (!c_.tls.defer_handshake) args.eager_trigger = "wrap";
+  conn.socket = context_->wrap(std::move(transport), args);
   SslSocket* socket = conn.socket.get();
   raw->set_nonblocking_when([socket] { return socket->handshake().done; });
 }
@@ -520,7 +524,8 @@ void ClientRun::fail_timeout(const std::string& doing) {
 
 void ClientRun::note_progress(Conn& conn) {
   if (conn.timing.handshake || !conn.socket->handshake().done) return;
-  conn.timing.handshake = elapsed_ms(*conn.handshake_start);
+  const auto& took = conn.socket->handshake().duration;
+  conn.timing.handshake = took ? static_cast<double>(took->count()) / 1000.0 : elapsed_ms(*conn.handshake_start);
   spdlog::info("handshake done: {} {}{}", conn.socket->tls_version().value_or("?"), conn.socket->cipher().value_or("?"),
                conn.socket->session_reused() ? ", resumed" : "");
   if (options_.cert_reqs == CertReqs::none && conn.index == 0)
@@ -545,16 +550,7 @@ void ClientRun::output(Conn& conn, const std::string& data) {
 
 void ClientRun::snapshot(Conn& conn) {
   if (!conn.socket) return;
-  conn.facts = facts_of(*conn.socket);
-  // The client always wraps with do_handshake=False (see wrap()); report
-  // the mode asked for: an eager handshake is triggered by wrap.
-  conn.facts.handshake.deferred = c_.tls.defer_handshake;
-  if (!c_.tls.defer_handshake && !conn.facts.handshake.trigger.empty()) conn.facts.handshake.trigger = "wrap";
-  conn.facts.nonblocking = c_.tls.nonblocking;
-  // The library reports the SNI it sent only once the handshake completed;
-  // a ClientHello went out as soon as the handshake started.
-  if (!conn.facts.sni && !conn.facts.handshake.trigger.empty() && server_hostname_ && !is_ip_literal(*server_hostname_))
-    conn.facts.sni = server_hostname_;
+  conn.facts = conn.socket->record();
   conn.ticket_received = conn.socket->session_ticket_received();
 }
 
@@ -665,7 +661,7 @@ int ClientRun::finish() {
 
 void ClientRun::print_header(const Conn& conn) {
   header_printed_ = true;
-  const TlsFacts& f = conn.facts;
+  const ConnectionRecord& f = conn.facts;
   std::string target = join_host_port(target_.host, target_.port);
   if (target_.redirected) target += " via --connect-to " + join_host_port(target_.connect_host, target_.connect_port);
   if (pre_.proxy) target += " through the proxy";
@@ -696,16 +692,17 @@ void ClientRun::print_header(const Conn& conn) {
   how += ", would-block steps: read " + std::to_string(hs.want_read) + ", write " + std::to_string(hs.want_write);
   if (!hs.done) how += ", not completed";
   print_line("handshake", how);
-  if (!f.chain.empty()) {
-    const CertificateInfo& leaf = f.chain.front();
+  if (!f.peer_chain.empty()) {
+    const CertificateInfo& leaf = f.peer_chain.front();
     print_line("certificate", "subject " + leaf.subject);
     print_line("", "issuer  " + leaf.issuer);
     if (!leaf.san.empty()) print_line("", "san     " + join(leaf.san, ", "));
     print_line("", "valid   " + leaf.not_before + " .. " + leaf.not_after);
     print_line("", "sha256  " + leaf.sha256);
-    print_line("", "chain   " + std::to_string(f.chain.size()) + " certificate(s) sent by the server");
-    for (std::size_t i = 0; i < f.chain.size(); ++i)
-      print_line("", "  [" + std::to_string(i) + "] " + f.chain[i].subject + " (" + key_summary(f.chain[i]) + ")");
+    print_line("", "chain   " + std::to_string(f.peer_chain.size()) + " certificate(s) sent by the server");
+    for (std::size_t i = 0; i < f.peer_chain.size(); ++i)
+      print_line(
+          "", "  [" + std::to_string(i) + "] " + f.peer_chain[i].subject + " (" + key_summary(f.peer_chain[i]) + ")");
   }
   if (f.resumed && !f.verify.performed) {
     // No certificate is exchanged when a session is resumed: nothing was verified in this handshake.
@@ -717,7 +714,7 @@ void ClientRun::print_header(const Conn& conn) {
     for (std::size_t i = 1; i < problems.size(); ++i) print_line("", "also " + problems[i]);
   }
   if (c_.show_certs) {
-    for (const auto& cert : f.chain) std::printf("%s", cert.pem().c_str());
+    for (const auto& cert : f.peer_chain) std::printf("%s", cert.pem().c_str());
   }
   std::fflush(stdout);
 }
@@ -744,7 +741,7 @@ void ClientRun::print_bytes(const Conn& conn) {
 void ClientRun::print_reconnect(const Conn& conn) {
   if (data_needs_newline_) std::printf("\n");
   data_needs_newline_ = false;
-  const TlsFacts& f = conn.facts;
+  const ConnectionRecord& f = conn.facts;
   std::string text;
   if (f.handshake.done) {
     text = std::string(f.resumed ? "resumed" : "NOT resumed (full handshake)") + ", " + f.version.value_or("?") + " " +
@@ -787,7 +784,7 @@ std::optional<ErrorInfo> ClientRun::first_error() const {
 }
 
 Json connection_summary(const Conn& conn) {
-  const TlsFacts& f = conn.facts;
+  const ConnectionRecord& f = conn.facts;
   auto or_null = [](const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); };
   return Json{
       {"ok", !conn.error.has_value()},
@@ -879,7 +876,7 @@ int run_client(const ClientConfig& config) {
 void print_client_usage_error(const std::string& message) {
   Json j;
   j["schema"] = kSchemaVersion;
-  TlsFacts none;
+  ConnectionRecord none;
   add_connection_fields(j, none, ErrorInfo{ErrorKind::usage, message}, Timing{}, false);
   j["verify"]["mode"] = nullptr;
   j["verify"]["enforced"] = nullptr;

@@ -32,7 +32,7 @@ struct Offline {
   Options options;
   std::optional<std::string> anchors_path;
   std::string anchors_source = "none";
-  TlsFacts facts;
+  ConnectionRecord facts;
   std::optional<ErrorInfo> error;
 
   void run() {
@@ -65,7 +65,7 @@ struct Offline {
     const ChainVerdict verdict = verify_chain(chain, *anchors, policy);
     for (const auto& der : chain) {
       try {
-        facts.chain.push_back(describe_certificate(der));
+        facts.peer_chain.push_back(describe_certificate(der));
       } catch (const Error& e) {
         spdlog::warn("chain-file '{}': a certificate cannot be shown: {}", c.chain_file, e.message());
       }
@@ -136,20 +136,20 @@ int run_offline(const ClientConfig& config) {
   auto line = [](const std::string& label, const std::string& text) {
     std::printf("%-12s %s\n", label.c_str(), text.c_str());
   };
-  const TlsFacts& f = o.facts;
-  line("chain-file", config.chain_file + " (" + std::to_string(f.chain.size()) + " certificate(s), role " +
+  const ConnectionRecord& f = o.facts;
+  line("chain-file", config.chain_file + " (" + std::to_string(f.peer_chain.size()) + " certificate(s), role " +
                          config.chain_role + ", no connection)");
-  for (std::size_t i = 0; i < f.chain.size(); ++i) {
-    line(i == 0 ? "certificate" : "", "[" + std::to_string(i) + "] " + f.chain[i].subject + " (" +
-                                          key_summary(f.chain[i]) + "), valid " + f.chain[i].not_before + " .. " +
-                                          f.chain[i].not_after);
+  for (std::size_t i = 0; i < f.peer_chain.size(); ++i) {
+    line(i == 0 ? "certificate" : "", "[" + std::to_string(i) + "] " + f.peer_chain[i].subject + " (" +
+                                          key_summary(f.peer_chain[i]) + "), valid " + f.peer_chain[i].not_before +
+                                          " .. " + f.peer_chain[i].not_after);
   }
   if (!f.verify.path.empty()) line("path", join(f.verify.path, " <- "));
   line("verify", verify_summary(f.verify, false));
   const auto problems = problem_lines(f.verify);
   for (std::size_t i = 1; i < problems.size(); ++i) line("", "also " + problems[i]);
   if (config.show_certs) {
-    for (const auto& cert : f.chain) std::printf("%s", cert.pem().c_str());
+    for (const auto& cert : f.peer_chain) std::printf("%s", cert.pem().c_str());
   }
   for (const auto& r : results) line("expect", describe(r));
   line("result", exit_code == kExitOk ? "ok (exit 0)" : "exit " + std::to_string(exit_code));

@@ -13,21 +13,10 @@ ErrorInfo ErrorInfo::from(const Error& error) {
   return {error.kind(), error.message(), error.wolfssl_code(), error.alert()};
 }
 
-TlsFacts facts_of(const SslSocket& socket) {
-  TlsFacts facts;
-  facts.handshake = socket.handshake();
-  facts.nonblocking = !socket.blocking();
-  facts.version = socket.tls_version();
-  facts.cipher = socket.cipher();
-  facts.sni = socket.sni();
-  facts.alpn = socket.alpn();
-  facts.resumed = socket.session_reused();
-  facts.verify = socket.verify_result();
-  facts.chain = socket.peer_chain();
-  facts.bytes_sent = socket.bytes_written();
-  facts.bytes_received = socket.bytes_read();
-  facts.negotiation = socket.negotiation();
-  return facts;
+ConnectionRecord record_of(const SslSocket* socket, const Error* error, const ConnectionRecord& before_wrap) {
+  if (socket != nullptr) return socket->record();
+  if (error != nullptr && error->record()) return *error->record();
+  return before_wrap;
 }
 
 std::optional<std::string> verify_result_name(const VerifyResult& verify) {
@@ -140,54 +129,54 @@ Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now) 
   return round_days((static_cast<double>(soonest) - now) / kSecondsPerDay);
 }
 
-Json tls_json(const TlsFacts& facts) {
-  const Negotiation& n = facts.negotiation;
+Json tls_json(const ConnectionRecord& record) {
+  const Negotiation& n = record.negotiation;
   Json legacy = nullptr;
-  if (facts.version) legacy = is_legacy_version(*facts.version) || (facts.cipher && is_legacy_suite(*facts.cipher));
-  return Json{{"version", or_null(facts.version)},
-              {"cipher", or_null(facts.cipher)},
+  if (record.version) legacy = is_legacy_version(*record.version) || (record.cipher && is_legacy_suite(*record.cipher));
+  return Json{{"version", or_null(record.version)},
+              {"cipher", or_null(record.cipher)},
               {"group", or_null(n.group)},
               {"signature_scheme", or_null(n.signature_scheme)},
               {"own_signature_scheme", or_null(n.own_signature_scheme)},
               {"legacy", legacy}};
 }
 
-void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
+void add_connection_fields(Json& out, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem) {
   out["ok"] = !error.has_value();
   out["error"] = error_json(error);
-  const Negotiation& n = facts.negotiation;
-  out["tls"] = tls_json(facts);
-  out["sni"] = or_null(facts.sni);
-  out["verify"] = verify_json(facts.verify);
-  out["peer_certificate"] = peer_certificate_json(facts.chain);
+  const Negotiation& n = record.negotiation;
+  out["tls"] = tls_json(record);
+  out["sni"] = or_null(record.sni);
+  out["verify"] = verify_json(record.verify);
+  out["peer_certificate"] = peer_certificate_json(record.peer_chain);
   Json chain = Json::array();
-  for (const auto& cert : facts.chain) chain.push_back(certificate_json(cert, with_pem));
+  for (const auto& cert : record.peer_chain) chain.push_back(certificate_json(cert, with_pem));
   out["peer_chain"] = chain;
-  const HandshakeInfo& hs = facts.handshake;
+  const HandshakeInfo& hs = record.handshake;
   out["handshake"] = Json{{"done", hs.done},
                           {"deferred", hs.deferred},
-                          {"nonblocking", facts.nonblocking},
+                          {"nonblocking", record.nonblocking},
                           {"trigger", hs.trigger.empty() ? Json(nullptr) : Json(hs.trigger)},
                           {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}},
                           {"hello_retry_request", n.hello_retry_request},
                           {"key_shares_offered", n.key_shares_offered},
                           {"client_hello_bytes", n.client_hello_bytes}};
-  out["bytes"] = Json{{"sent", facts.bytes_sent}, {"received", facts.bytes_received}};
+  out["bytes"] = Json{{"sent", record.bytes_sent}, {"received", record.bytes_received}};
   out["timing_ms"] = Json{{"connect", ms_or_null(timing.connect)},
                           {"handshake", ms_or_null(timing.handshake)},
                           {"total", ms_or_null(timing.total)}};
-  out["alpn"] = or_null(facts.alpn);
-  out["resumed"] = facts.resumed;
-  out["chain_min_days_left"] = chain_min_days_left(facts.chain, report_now());
+  out["alpn"] = or_null(record.alpn);
+  out["resumed"] = record.resumed;
+  out["chain_min_days_left"] = chain_min_days_left(record.peer_chain, report_now());
 }
 
 void add_example_connection_fields(Json& out) {
-  TlsFacts facts;
-  facts.chain.emplace_back();
-  facts.negotiation.key_shares_offered.emplace_back();
-  facts.negotiation.client_hello_bytes.push_back(0);
-  add_connection_fields(out, facts, ErrorInfo{}, Timing{}, false);
+  ConnectionRecord record;
+  record.peer_chain.emplace_back();
+  record.negotiation.key_shares_offered.emplace_back();
+  record.negotiation.client_hello_bytes.push_back(0);
+  add_connection_fields(out, record, ErrorInfo{}, Timing{}, false);
 }
 
 Json client_hello_json(const std::optional<ClientHello>& hello) {
@@ -214,8 +203,8 @@ Json client_hello_json(const std::optional<ClientHello>& hello) {
   return j;
 }
 
-std::string key_exchange_summary(const TlsFacts& facts) {
-  const Negotiation& n = facts.negotiation;
+std::string key_exchange_summary(const ConnectionRecord& record) {
+  const Negotiation& n = record.negotiation;
   std::string text = n.group.value_or("no group");
   text += n.hello_retry_request ? ", after a HelloRetryRequest" : ", no HelloRetryRequest";
   if (!n.key_shares_offered.empty()) text += " (key shares offered: " + join(n.key_shares_offered, ", ") + ")";

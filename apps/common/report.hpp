@@ -25,23 +25,16 @@ struct ErrorInfo {
   static ErrorInfo from(const Error& error);
 };
 
-// What a socket knew about its connection at one moment. Without a socket
-// (setup or connect failed) only verify.mode/enforced and deferred are set.
-struct TlsFacts {
-  HandshakeInfo handshake;
-  bool nonblocking = false;
-  std::optional<std::string> version;
-  std::optional<std::string> cipher;
-  std::optional<std::string> sni;
-  std::optional<std::string> alpn;  // the protocol negotiated
-  bool resumed = false;             // the handshake resumed a session
-  VerifyResult verify;
-  std::vector<CertificateInfo> chain;  // as the peer sent it, leaf first
-  std::uint64_t bytes_sent = 0;
-  std::uint64_t bytes_received = 0;
-  Negotiation negotiation;  // group, signature schemes, HelloRetryRequest, ClientHellos
-};
-TlsFacts facts_of(const SslSocket& socket);
+// The connection a report describes is the library's ConnectionRecord
+// (ussl/record.hpp), read from the socket (SslSocket::record()) or from the
+// error that ended it (Error::record()). Before a socket exists (setup or
+// connect failed, or a STARTTLS dialogue that never reached TLS) the program
+// fills a default record with what it knows: verify.mode/enforced/hostname,
+// handshake.deferred, nonblocking.
+
+// The record to report: the socket's when there is one, else the one the
+// error carries, else before_wrap.
+ConnectionRecord record_of(const SslSocket* socket, const Error* error, const ConnectionRecord& before_wrap);
 
 struct Timing {
   std::optional<double> connect;
@@ -72,18 +65,18 @@ Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now);
 // {"version","cipher","group","signature_scheme","own_signature_scheme","legacy"}:
 // legacy is true for TLS 1.0/1.1 or a legacy
 // suite (RSA key transport, CBC with SHA-1, ...), null before a handshake.
-Json tls_json(const TlsFacts& facts);
+Json tls_json(const ConnectionRecord& record);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
 // peer_chain, handshake, bytes, timing_ms, alpn, resumed, chain_min_days_left.
 // Absent values are null.
-void add_connection_fields(Json& out, const TlsFacts& facts, const std::optional<ErrorInfo>& error,
+void add_connection_fields(Json& out, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
 // The server's client_hello object: versions, cipher_suites, groups,
 // key_shares, signature_schemes (IANA names, GREASE as "GREASE"), alpn, sni,
 // extensions (names, in the order sent), ja4, bytes; null without one.
 Json client_hello_json(const std::optional<ClientHello>& hello);
 // "kex          X25519MLKEM768, no HelloRetryRequest (key shares offered: ...)": the human key-exchange line.
-std::string key_exchange_summary(const TlsFacts& facts);
+std::string key_exchange_summary(const ConnectionRecord& record);
 // The same keys with every object filled and one element in every array: the
 // shape --expect paths are checked against before a connection is made.
 void add_example_connection_fields(Json& out);

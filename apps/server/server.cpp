@@ -127,8 +127,8 @@ struct Conn {
   std::optional<double> handshake_ms;
   bool handshake_done = false;  // cached socket->handshake().done
   bool handshake_reported = false;
-  TlsFacts facts;   // as of the handshake event; kept only for --mode http
-  std::string out;  // bytes the socket has not accepted yet
+  ConnectionRecord facts;  // as of the handshake event; kept only for --mode http
+  std::string out;         // bytes the socket has not accepted yet
   HttpParser http;
   std::unique_ptr<StarttlsSession> starttls;  // --starttls: the dialogue, before and inside TLS
   bool plain = false;                         // --starttls: still plaintext (no socket yet)
@@ -257,6 +257,14 @@ class Worker {
   Deadline next_deadline() const;
   std::string page(const Conn& conn, const HttpRequest& request) const;
   void emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error);
+  // Every socket is wrapped with do_handshake=False; without --defer-handshake
+  // the loop drives do_handshake() at once, which the record reports as eager.
+  WrapArgs wrap_args() const {
+    WrapArgs args;
+    args.do_handshake = false;
+    if (!c_.tls.defer_handshake) args.eager_trigger = "do_handshake";
+    return args;
+  }
   void human(const Conn& conn, const std::string& text);
 
   Server& server_;
@@ -706,7 +714,7 @@ void Worker::accept_ready() {
       continue;
     }
     try {
-      conn.socket = server_.context()->wrap(fd, std::nullopt, /*do_handshake=*/false);
+      conn.socket = server_.context()->wrap(std::make_unique<FdTransport>(fd), wrap_args());
     } catch (const Error& e) {
       // wrap() owns the descriptor from the call on and has closed it.
       spdlog::error("[{}] cannot wrap the accepted socket: {}", conn.id, describe(ErrorInfo::from(e)));
@@ -804,7 +812,7 @@ bool Worker::drive_plain(Conn& conn) {
                                                 (session.refused() ? " (refused: --starttls-refuse)" : ""));
   if (!session.upgrade()) return false;
   conn.plain = false;  // from here the socket owns the descriptor (wrap closes it when it fails)
-  conn.socket = server_.context()->wrap(conn.fd, std::nullopt, /*do_handshake=*/false);
+  conn.socket = server_.context()->wrap(std::make_unique<FdTransport>(conn.fd), wrap_args());
   return true;
 }
 
@@ -907,7 +915,7 @@ void Worker::handle_http(Conn& conn) {
 }
 
 std::string Worker::page(const Conn& conn, const HttpRequest& request) const {
-  const TlsFacts& f = conn.facts;
+  const ConnectionRecord& f = conn.facts;
   std::string body = "ussl-server: connection " + std::to_string(conn.id) + " from " + to_string(conn.peer) + "\n";
   body += "request: " + escape_text(request.method + " " + request.target + " " + request.version) + "\n";
   body += "tls_version: " + f.version.value_or("none") + "\n";
@@ -915,12 +923,12 @@ std::string Worker::page(const Conn& conn, const HttpRequest& request) const {
   body += "sni: " + escape_text(f.sni.value_or("none")) + "\n";
   body += "alpn: " + f.alpn.value_or("none") + "\n";
   body += std::string("resumed: ") + (f.resumed ? "true" : "false") + "\n";
-  if (f.chain.empty()) {
+  if (f.peer_chain.empty()) {
     body += "client_certificate: none\n";
   } else {
-    body += "client_certificate: " + escape_text(f.chain.front().subject) + "\n";
-    body += "client_certificate_issuer: " + escape_text(f.chain.front().issuer) + "\n";
-    body += "client_certificate_sha256: " + f.chain.front().sha256 + "\n";
+    body += "client_certificate: " + escape_text(f.peer_chain.front().subject) + "\n";
+    body += "client_certificate_issuer: " + escape_text(f.peer_chain.front().issuer) + "\n";
+    body += "client_certificate_sha256: " + f.peer_chain.front().sha256 + "\n";
   }
   body += "verify_mode: " + std::string(cert_reqs_name(f.verify.mode)) + "\n";
   body += "verify_result: " + verify_result_name(f.verify).value_or("none") + "\n";
@@ -935,11 +943,10 @@ void Worker::check_handshake(Conn& conn) {
   conn.handshake_done = true;
   conn.handshake_ms = elapsed_ms(conn.accepted);
   conn.last_activity = Clock::now();
-  conn.facts = facts_of(*conn.socket);
-  conn.facts.handshake.deferred = c_.tls.defer_handshake;  // every socket is wrapped with do_handshake=False
+  conn.facts = conn.socket->record();
   conn.handshake_reported = true;
   emit_handshake(conn, std::nullopt);
-  if (mode_ != Mode::http) conn.facts = TlsFacts{};  // only the http page shows them later
+  if (mode_ != Mode::http) conn.facts = ConnectionRecord{};  // only the http page shows them later
 }
 
 void Worker::check_timers(Conn& conn) {
@@ -1038,8 +1045,9 @@ void Worker::fail(Conn& conn, const Error& error) {
   const Phase phase = conn.socket && conn.socket->handshake().done ? Phase::data : Phase::handshake;
   const ErrorInfo info = ErrorInfo::from(error);
   if (!conn.handshake_reported) {
-    conn.facts = conn.socket ? facts_of(*conn.socket) : TlsFacts{};
-    conn.facts.handshake.deferred = c_.tls.defer_handshake;
+    ConnectionRecord before_wrap;  // a STARTTLS connection that never reached TLS
+    before_wrap.handshake.deferred = c_.tls.defer_handshake;
+    conn.facts = record_of(conn.socket.get(), &error, before_wrap);
     conn.handshake_ms = elapsed_ms(conn.accepted);
     conn.handshake_reported = true;
     emit_handshake(conn, info);
@@ -1152,7 +1160,7 @@ void Worker::reap() {
 }
 
 void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error) {
-  const TlsFacts& f = conn.facts;
+  const ConnectionRecord& f = conn.facts;
   const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
   const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
   Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
@@ -1202,9 +1210,9 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
             std::to_string(f.handshake.want_write);
     human(conn, text);
   }
-  if (!f.chain.empty()) {
-    human(conn, "client certificate: " + f.chain.front().subject + " (issuer " + f.chain.front().issuer + ", sha256 " +
-                    f.chain.front().sha256 + ")");
+  if (!f.peer_chain.empty()) {
+    human(conn, "client certificate: " + f.peer_chain.front().subject + " (issuer " + f.peer_chain.front().issuer +
+                    ", sha256 " + f.peer_chain.front().sha256 + ")");
   } else {
     human(conn, "client certificate: none");
   }

@@ -1,16 +1,18 @@
-// Context: validates Options once and owns the WOLFSSL_CTX.
+// Context: validates Options once and owns the WOLFSSL_CTX; wrap builds one
+// connection (SslSocket::Impl) on it.
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <sstream>
 
-#include "internal.hpp"
+#include "socket_impl.hpp"
 #include "ussl/names.hpp"
 #include "ussl/verify/internal.hpp"
 
@@ -219,38 +221,6 @@ std::vector<std::uint16_t> choose_key_shares(const Options& options, const std::
 
 }  // namespace
 
-std::string wolfssl_error_text(int code) {
-  char buf[WOLFSSL_MAX_ERROR_SZ] = {};
-  wolfSSL_ERR_error_string_n(static_cast<unsigned long>(code), buf, sizeof buf);
-  return buf;
-}
-
-std::string_view cert_reqs_name(CertReqs reqs) noexcept {
-  switch (reqs) {
-    case CertReqs::none:
-      return "none";
-    case CertReqs::optional:
-      return "optional";
-    case CertReqs::required:
-      return "required";
-  }
-  return "none";
-}
-
-std::string_view tls_version_name(TlsVersion version) noexcept {
-  switch (version) {
-    case TlsVersion::tls1_0:
-      return "TLSv1.0";
-    case TlsVersion::tls1_1:
-      return "TLSv1.1";
-    case TlsVersion::tls1_2:
-      return "TLSv1.2";
-    case TlsVersion::tls1_3:
-      break;
-  }
-  return "TLSv1.3";
-}
-
 const char* const kDefaultCiphers =
     "TLS13-AES256-GCM-SHA384:TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
@@ -258,102 +228,6 @@ const char* const kDefaultCiphers =
     "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"
     "ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA";
 const char* const kLegacyCiphers = "AES256-SHA:AES128-SHA";
-
-bool is_legacy_version(std::string_view name) noexcept {
-  return name == "TLSv1" || name == "TLSv1.0" || name == "TLSv1.1" || name == "SSLv3" || name == "SSLv2";
-}
-
-bool is_legacy_suite(std::string_view n) noexcept {
-  const auto has = [n](std::string_view part) { return n.find(part) != std::string_view::npos; };
-  const bool cbc_sha1 = has("_CBC_SHA") && !has("_CBC_SHA256") && !has("_CBC_SHA384");
-  return n.starts_with("TLS_RSA_WITH_") || cbc_sha1 || has("3DES") || has("RC4") || has("_NULL_") || has("EXPORT") ||
-         has("_anon_");
-}
-
-std::string wolfssl_version() { return wolfSSL_lib_version(); }
-
-std::vector<Feature> wolfssl_features() {
-  return {
-#ifdef WOLFSSL_TLS13
-    {"tls13", true},
-#else
-    {"tls13", false},
-#endif
-#ifdef HAVE_SNI
-        {"sni", true},
-#else
-        {"sni", false},
-#endif
-#ifdef HAVE_ALPN
-        {"alpn", true},
-#else
-        {"alpn", false},
-#endif
-#ifdef HAVE_SESSION_TICKET
-        {"session_tickets", true},
-#else
-        {"session_tickets", false},
-#endif
-#ifndef NO_SESSION_CACHE
-        {"session_cache", true},
-#else
-        {"session_cache", false},
-#endif
-#ifdef HAVE_SECRET_CALLBACK
-        {"secret_callback", true},
-#else
-        {"secret_callback", false},
-#endif
-#ifdef WOLFSSL_EARLY_DATA
-        {"early_data", true},
-#else
-        {"early_data", false},
-#endif
-#ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT  // the mode, and ussl's patch to turn it off
-        {"middlebox_compat", true},
-#else
-        {"middlebox_compat", false},
-#endif
-#ifndef NO_OLD_TLS
-        {"oldtls", true},
-#else
-        {"oldtls", false},
-#endif
-#ifdef WOLFSSL_ALLOW_TLSV10
-        {"tls10", true},
-#else
-        {"tls10", false},
-#endif
-#ifdef HAVE_CURVE25519
-        {"x25519", true},
-#else
-        {"x25519", false},
-#endif
-#if defined(WOLFSSL_AESNI) || defined(USE_INTEL_SPEEDUP)
-        {"aesni", true},
-#else
-        {"aesni", false},
-#endif
-#ifdef USE_INTEL_SPEEDUP
-        {"intel_asm", true},
-#else
-        {"intel_asm", false},
-#endif
-#ifdef WOLFSSL_SP_X86_64_ASM
-        {"sp_asm", true},
-#else
-        {"sp_asm", false},
-#endif
-        // The ML-KEM hybrid groups (X25519MLKEM768 ...), wolfSSL 5.8 and later.
-        {"mlkem", known_groups().front().built},
-    // The signature schemes of a TLS 1.3 handshake can be reported (wolfSSL 5.7 and later).
-#ifdef USSL_HAVE_SIGNATURE_NIDS
-        {"signature_schemes", true},
-#else
-        {"signature_schemes", false},
-#endif
-  };
-}
 
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::~Context() = default;
@@ -508,6 +382,103 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
   if (!server && !options.certfile) wolfSSL_CTX_set_client_cert_cb(ctx, certificate_request_callback);
 
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
+}
+
+// ---------------------------------------------------------------------------
+// Context::wrap
+
+std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport,
+                                         std::optional<std::string> server_hostname, bool do_handshake) const {
+  WrapArgs args;
+  args.server_hostname = std::move(server_hostname);
+  args.do_handshake = do_handshake;
+  return wrap(std::move(transport), args);
+}
+
+std::unique_ptr<SslSocket> Context::wrap(std::unique_ptr<Transport> transport, const WrapArgs& args) const {
+  if (!transport) throw Error(ErrorKind::usage, "wrap needs a socket");
+  const auto& server_hostname = args.server_hostname;
+  auto impl = std::make_unique<SslSocket::Impl>();
+  impl->context = shared_from_this();
+  impl->ctx = impl_.get();
+  impl->transport = std::move(transport);
+  impl->server = impl_->options.server_side;
+  impl->own_key_pss = impl_->own_key_pss;
+  if (impl->server) impl->sni_tap = std::make_unique<detail::HandshakeTap>();
+  impl->rec.verify.mode = impl_->options.cert_reqs;
+  impl->rec.verify.enforced = impl_->options.cert_reqs != CertReqs::none;
+  impl->rec.server_side = impl->server;
+  impl->rec.nonblocking = !impl->transport->blocking();
+  if (args.eager_trigger && !args.do_handshake) impl->eager_trigger = args.eager_trigger;
+  impl->rec.handshake.deferred = !args.do_handshake && !impl->eager_trigger;
+  if (server_hostname && server_hostname->empty()) throw Error(ErrorKind::usage, "server_hostname is empty");
+  if (!impl->server && server_hostname) {
+    // SNI and the name checked: no trailing dot, A-labels (names.hpp).
+    impl->hostname = normalize_server_name(*server_hostname);
+    impl->rec.verify.hostname = impl->hostname;
+  }
+
+  impl->ssl.reset(wolfSSL_new(impl_->ctx.get()));
+  if (!impl->ssl) throw Error(ErrorKind::internal, "wolfSSL_new failed");
+  WOLFSSL* ssl = impl->ssl.get();
+  wolfSSL_SSLSetIORecv(ssl, io_recv);
+  wolfSSL_SSLSetIOSend(ssl, io_send);
+  wolfSSL_SetIOReadCtx(ssl, impl.get());
+  wolfSSL_SetIOWriteCtx(ssl, impl.get());
+  wolfSSL_SetCertCbCtx(ssl, impl.get());
+#ifdef WOLFSSL_HAVE_SET_TLS13_MIDDLEBOX_COMPAT
+  if (!impl_->options.middlebox_compat) wolfSSL_set_tls13_middlebox_compat(ssl, 0);
+#endif
+  if (!impl->server && impl->hostname && !is_ip_literal(*impl->hostname)) {
+    const std::string& name = *impl->hostname;
+    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name.data(), static_cast<unsigned short>(name.size())) !=
+        WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "server_hostname '" + name + "' cannot be sent as SNI");
+    impl->rec.sni = name;  // what the client sends, known before the handshake
+  }
+  if (!impl_->options.alpn.empty()) {
+    for (const auto& proto : impl_->options.alpn) impl->alpn_list += (impl->alpn_list.empty() ? "" : ",") + proto;
+    const unsigned char mode = impl->server ? WOLFSSL_ALPN_FAILED_ON_MISMATCH : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH;
+    if (wolfSSL_UseALPN(ssl, impl->alpn_list.data(), static_cast<unsigned>(impl->alpn_list.size()), mode) !=
+        WOLFSSL_SUCCESS)
+      throw Error(ErrorKind::usage, "ALPN list '" + impl->alpn_list + "' rejected by wolfSSL");
+  }
+  if (!impl->server) {
+    wolfSSL_UseSessionTicket(ssl);
+    wolfSSL_set_SessionTicket_cb(ssl, ticket_callback, impl.get());
+    if (args.session) {
+      const auto* p = reinterpret_cast<const unsigned char*>(args.session->data());
+      std::unique_ptr<WOLFSSL_SESSION, SessionFree> session(
+          wolfSSL_d2i_SSL_SESSION(nullptr, &p, static_cast<long>(args.session->size())));
+      if (!session)
+        throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
+      // Past its lifetime (the TLS 1.2 session timeout, or the TLS 1.3 ticket
+      // lifetime the server gave): not offered, as OpenSSL's client does;
+      // the connection runs a full handshake. wolfSSL's own check depends on
+      // the build (with OpenSSL error codes it offers an expired session).
+      const long born = wolfSSL_SESSION_get_time(session.get());
+      const long lifetime = wolfSSL_SESSION_get_timeout(session.get());
+      const bool expired = lifetime > 0 && static_cast<long long>(std::time(nullptr)) >=
+                                               static_cast<long long>(born) + static_cast<long long>(lifetime);
+      if (!expired) {
+        if (wolfSSL_set_session(ssl, session.get()) != WOLFSSL_SUCCESS)
+          throw Error(ErrorKind::bad_file, "the saved session cannot be used (corrupt, or from another wolfSSL)");
+        impl->rec.session_offered = true;
+      }
+    }
+    // A resumption offers the key share of the session's group itself (a
+    // second entry for that group would be illegal_parameter, RFC 8446 4.2.8).
+    if (!impl->rec.session_offered) {
+      for (const auto group : impl_->key_shares) {
+        if (wolfSSL_UseKeyShare(ssl, group) != WOLFSSL_SUCCESS)
+          throw Error(ErrorKind::usage, "this wolfSSL cannot send a key share for '" + group_name(group) + "'");
+      }
+    }
+  }
+
+  std::unique_ptr<SslSocket> socket(new SslSocket(std::move(impl)));
+  if (args.do_handshake) socket->impl_->complete_handshake_blocking("wrap");
+  return socket;
 }
 
 std::unique_ptr<SslSocket> Context::wrap(int fd, std::optional<std::string> server_hostname, bool do_handshake) const {

@@ -2,6 +2,7 @@
 // (the OSError of the ussl document: there is no separate SSL error type).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -50,6 +51,8 @@ int error_kind_errno(ErrorKind kind) noexcept;
 const std::error_category& error_category() noexcept;
 std::error_code make_error_code(ErrorKind kind) noexcept;
 
+struct ConnectionRecord;  // record.hpp
+
 // The exception every library call throws. code() is the ErrorKind in the
 // ussl category; os_errno() is the errno-style number ussl would put in
 // OSError.args[0]; wolfssl_code() is wolfSSL's own (negative) code or 0;
@@ -64,12 +67,20 @@ class Error : public std::system_error {
   int alert() const noexcept { return alert_; }
   // The human message without the "kind: " prefix that what() carries.
   const std::string& message() const noexcept { return message_; }
+  // What the connection had recorded when this error was raised by it (a
+  // copy taken then: version, chain, verify result, negotiation and steps as
+  // far as the handshake got); null for an error not raised by a connection
+  // (Context::create, a usage error before wrap).
+  const std::shared_ptr<const ConnectionRecord>& record() const noexcept { return record_; }
+  // Attaches a connection's record (SslSocket does this for every error it raises).
+  void attach_record(std::shared_ptr<const ConnectionRecord> record) noexcept { record_ = std::move(record); }
 
  private:
   ErrorKind kind_;
   int wolfssl_code_;
   int alert_;
   std::string message_;
+  std::shared_ptr<const ConnectionRecord> record_;
 };
 
 // The name of a TLS alert description ("bad_certificate"), or "alert_N".

@@ -16,6 +16,7 @@
 #include "ussl/error.hpp"
 #include "ussl/hello.hpp"
 #include "ussl/options.hpp"
+#include "ussl/record.hpp"
 #include "ussl/transport.hpp"
 
 namespace ussl {
@@ -26,81 +27,6 @@ class SslSocket;
 // read, or to read during a write.
 enum class Want { nothing, read, write };
 
-// What certificate verification found. It is recorded in every cert_reqs
-// mode: under CERT_NONE the client still checks and records, but does not
-// fail the handshake.
-struct VerifyResult {
-  CertReqs mode = CertReqs::none;
-  bool enforced = false;                // failures abort the handshake in this mode
-  bool performed = false;               // a peer certificate was checked
-  bool ok = false;                      // chain (and name, when given) passed
-  std::optional<ErrorKind> failure;     // kind of the first failure
-  std::string reason;                   // human reason of the first failure, "" when ok
-  int depth = -1;                       // chain depth of the first failure (0 = leaf)
-  int wolfssl_code = 0;                 // wolfSSL's verify error code of the first failure
-  std::optional<std::string> hostname;  // the name checked, if any
-  std::optional<bool> hostname_ok;      // nullopt when no name was checked
-  // Every problem ussl's verdict found on the best path (first = failure).
-  std::vector<CertProblem> problems;
-  // The best path's subjects, leaf first (ends with the anchor when found).
-  std::vector<std::string> path;
-  // wolfSSL's own handshake-time check, recorded but never the judge:
-  // its first complaint ("" when it had none).
-  std::string wolfssl_error;
-  // The name matched only through the subject CN, because the certificate
-  // has no dNSName or iPAddress SAN (legacy, RFC 6125 §6.4.4).
-  bool cn_fallback = false;
-  // True only when the mode enforced verification and it passed.
-  bool verified() const noexcept { return enforced && performed && ok; }
-};
-
-struct HandshakeInfo {
-  bool done = false;
-  bool deferred = false;    // do_handshake=False
-  std::string trigger;      // "wrap", "read", "readinto", "readline", "recv", "write", "send"
-  unsigned want_read = 0;   // would-block steps waiting to read
-  unsigned want_write = 0;  // would-block steps waiting to write
-  // Client: the server sent a CertificateRequest (TLS 1.2 or 1.3). Under TLS
-  // 1.3 the server judges the client's certificate (or its absence) after
-  // the client's Finished, so its rejection can arrive after the handshake
-  // completed here (RFC 8446 §4.4.2.4).
-  bool certificate_requested = false;
-  // Client: the handshake round trip, from the first byte of the ClientHello
-  // handed to the transport to the first byte of the server's reply read
-  // from it (so it includes the server's time to answer). Empty until both
-  // happened.
-  std::optional<std::chrono::microseconds> round_trip;
-};
-
-// What the key exchange and the signatures of one handshake used, read from
-// the handshake messages themselves. Names are IANA's (hello.hpp). Survives
-// a failed handshake: what was seen before the failure is kept.
-struct Negotiation {
-  // The key-exchange group: the ServerHello's key_share (TLS 1.3) or the
-  // ServerKeyExchange's named curve (TLS 1.2 ECDHE): "X25519MLKEM768",
-  // "x25519", "secp256r1". nullopt when none was used (a TLS 1.2 resumption,
-  // a TLS 1.3 psk_ke resumption) or the handshake did not get that far.
-  std::optional<std::string> group;
-  // The SignatureScheme the peer signed its handshake with
-  // ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"): TLS 1.2 from the
-  // ServerKeyExchange or CertificateVerify on the wire; TLS 1.3 (where the
-  // CertificateVerify is encrypted) from wolfSSL's hash and key type, with
-  // rsa_pss_rsae_* vs rsa_pss_pss_* decided by the certificate's key
-  // (rsaEncryption vs RSASSA-PSS, RFC 8446 4.2.3). nullopt when the peer
-  // signed nothing (resumption; a client without a certificate).
-  std::optional<std::string> signature_scheme;
-  std::optional<std::string> own_signature_scheme;  // the same for what we signed
-  bool hello_retry_request = false;                 // the server sent a HelloRetryRequest
-  // The groups of the key_share entries of the first ClientHello (sent by a
-  // client, received by a server), in order.
-  std::vector<std::string> key_shares_offered;
-  // The TLS record bytes (5-byte headers included) of each ClientHello, in
-  // order: two after a HelloRetryRequest.
-  std::vector<std::size_t> client_hello_bytes;
-  // Server: the first ClientHello as the client sent it.
-  std::optional<ClientHello> client_hello;
-};
-
 // Per-connection arguments of Context::wrap.
 struct WrapArgs {
   std::optional<std::string> server_hostname;
@@ -110,6 +36,12 @@ struct WrapArgs {
   // (bad_file); one whose lifetime has passed is not offered, so the
   // connection runs a full handshake (session_offered() is then false).
   std::optional<std::string> session;
+  // Only with do_handshake=false, for a caller that runs an eager handshake
+  // itself right after wrap (its own do_handshake() loop, bounded by its own
+  // deadline): the record says handshake.deferred=false, and
+  // handshake.trigger is this name ("wrap" for ussl-client, whose loop
+  // stands for wrap's handshake) instead of the call that ran it.
+  std::optional<std::string> eager_trigger;
 };
 
 class Context : public std::enable_shared_from_this<Context> {
@@ -204,6 +136,11 @@ class SslSocket {
   short poll(short events, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   // --- beyond ussl: what the handshake negotiated and found ---
+  // The connection record (record.hpp), brought up to date: what wrap set,
+  // what the handshake has seen so far (also after it failed), and the
+  // negotiated parameters once it completed. The reference stays valid for
+  // the socket's life; later calls update it.
+  const ConnectionRecord& record() const;
   bool closed() const noexcept;
   bool server_side() const noexcept;
   const HandshakeInfo& handshake() const noexcept;

@@ -46,7 +46,7 @@ struct ScanResult {
 // The default handshake (wolfSSL, the user's TLS flags): the certificate
 // verdict, and whether the server can be reached at all.
 struct DefaultHandshake {
-  TlsFacts facts;
+  ConnectionRecord facts;
   std::optional<ErrorInfo> error;
   Phase phase = Phase::setup;
   Timing timing;

@@ -57,7 +57,7 @@ void Scanner::probe_sigalg13(std::uint16_t sigalg, const char* wolfssl_name, Fin
   if (pss) {
     // rsaEncryption (1.2.840.113549.1.1.1) in the leaf: an RSAE key.
     static const std::uint8_t kRsaEncryption[] = {0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01};
-    const auto chain = facts_of(*h.socket).chain;
+    const auto chain = h.socket->peer_chain();
     const bool rsae =
         !chain.empty() && std::search(chain.front().der.begin(), chain.front().der.end(), std::begin(kRsaEncryption),
                                       std::end(kRsaEncryption)) != chain.front().der.end();
@@ -97,7 +97,7 @@ Scanner::Handshake Scanner::handshake(const std::shared_ptr<const Context>& cont
     }
     auto transport = std::make_unique<DeadlineTransport>(conn.fd.release(), true, deadline);
     DeadlineTransport* raw = transport.get();
-    h.socket = context->wrap(std::move(transport), WrapArgs{sni_, false, session});
+    h.socket = context->wrap(std::move(transport), WrapArgs{sni_, false, session, std::nullopt});
     SslSocket* socket = h.socket.get();
     raw->set_nonblocking_when([socket] { return socket->handshake().done; });
     const auto hs_start = Clock::now();
@@ -187,7 +187,7 @@ void Scanner::default_handshake(DefaultHandshake& out) {
   out.facts.verify.mode = context->options().cert_reqs;
   Handshake h = handshake(context, std::nullopt);
   out.timing = h.timing;
-  if (h.socket) out.facts = facts_of(*h.socket);
+  if (h.socket) out.facts = h.socket->record();
   out.error = h.error;
   out.phase = h.connect_error ? Phase::connect : Phase::handshake;
   if (h.socket) h.socket->close();
