@@ -6,5 +6,6 @@
 #include "ussl/hello.hpp"
 #include "ussl/names.hpp"
 #include "ussl/options.hpp"
+#include "ussl/record.hpp"
 #include "ussl/socket.hpp"
 #include "ussl/transport.hpp"
