@@ -59,17 +59,19 @@ constexpr std::array kExitCodes = {
 }  // namespace
 
 bool is_handshake_alert(int alert) noexcept {
-  switch (alert) {
-    case 40:   // handshake_failure
-    case 42:   // bad_certificate
-    case 43:   // unsupported_certificate
-    case 44:   // certificate_revoked
-    case 45:   // certificate_expired
-    case 46:   // certificate_unknown
-    case 48:   // unknown_ca
-    case 49:   // access_denied
-    case 51:   // decrypt_error (CertificateVerify)
-    case 116:  // certificate_required
+  const auto description = alert_description(alert);
+  if (!description) return false;
+  switch (*description) {
+    case AlertDescription::handshake_failure:
+    case AlertDescription::bad_certificate:
+    case AlertDescription::unsupported_certificate:
+    case AlertDescription::certificate_revoked:
+    case AlertDescription::certificate_expired:
+    case AlertDescription::certificate_unknown:
+    case AlertDescription::unknown_ca:
+    case AlertDescription::access_denied:
+    case AlertDescription::decrypt_error:  // CertificateVerify
+    case AlertDescription::certificate_required:
       return true;
     default:
       return false;

@@ -25,8 +25,8 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
                                 "client sent no SNI and there is no default certificate (only SNI certificates); sent "
                                 "alert " +
                                     std::string(tls13 ? "missing_extension" : "unrecognized_name")));
-    *alert = tls13 ? 109 : 112;  // missing_extension : unrecognized_name
-    return 2;                    // SSL_TLSEXT_ERR_ALERT_FATAL
+    *alert = static_cast<int>(tls13 ? AlertDescription::missing_extension : AlertDescription::unrecognized_name);
+    return 2;  // SSL_TLSEXT_ERR_ALERT_FATAL
   }
   // wolfSSL keeps the name as a C string: an embedded NUL would cut it
   // short ("localhost\0.evil.example" reads as "localhost"), so the name is
@@ -42,8 +42,8 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
                                 "client sent an invalid server name (only letters, digits, '-', '.' and '_' are "
                                 "allowed): '" +
                                     *s->rec.sni + "'; sent alert illegal_parameter"));
-    *alert = 47;  // illegal_parameter
-    return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
+    *alert = static_cast<int>(AlertDescription::illegal_parameter);
+    return 2;  // SSL_TLSEXT_ERR_ALERT_FATAL
   }
   // A client that sends a trailing dot (RFC 6066 §3 forbids it) still finds
   // the certificate for its name.
@@ -62,8 +62,8 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
             : wolfSSL_use_certificate_buffer(ssl, cert, static_cast<long>(p.cert.size()), WOLFSSL_FILETYPE_ASN1);
     const int rc2 = wolfSSL_use_PrivateKey_buffer(ssl, key, static_cast<long>(p.key.size()), p.key_format);
     if (rc1 != WOLFSSL_SUCCESS || rc2 != WOLFSSL_SUCCESS) {
-      *alert = 80;  // internal_error
-      return 2;     // SSL_TLSEXT_ERR_ALERT_FATAL
+      *alert = static_cast<int>(AlertDescription::internal_error);
+      return 2;  // SSL_TLSEXT_ERR_ALERT_FATAL
     }
     s->sni_certificate = true;
     s->own_key_pss = entry.key_pss;
@@ -73,7 +73,8 @@ int servername_callback(WOLFSSL* ssl, int* alert, void*) {
     s->failure.note_setup(
         Error(ErrorKind::protocol_error, "client asked for server name '" + std::string(name) +
                                              "', which has no certificate (and there is no default)"));
-    *alert = 112;  // unrecognized_name: no default certificate to fall back on
+    // No default certificate to fall back on.
+    *alert = static_cast<int>(AlertDescription::unrecognized_name);
     return 2;
   }
   return 0;

@@ -2,7 +2,9 @@
 // (the OSError of the ussl document: there is no separate SSL error type).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -41,6 +43,50 @@ enum class ErrorKind {
   starttls_injection,  // the server sent plaintext after its STARTTLS go-ahead, before the handshake
 };
 
+// TLS AlertDescription values ussl names, with the IANA registry's names
+// ("TLS Alerts"): RFC 8446 §6 (TLS 1.3) and the values registered by RFC 6066
+// (unrecognized_name, bad_certificate_status_response), RFC 7301
+// (no_application_protocol), RFC 7507 (inappropriate_fallback) and RFC 4279
+// (unknown_psk_identity). A peer may send any byte: values not listed here
+// stay plain ints (Error::alert()) and print as "alert_N".
+enum class AlertDescription : std::uint8_t {
+  close_notify = 0,
+  unexpected_message = 10,
+  bad_record_mac = 20,
+  record_overflow = 22,
+  handshake_failure = 40,
+  bad_certificate = 42,
+  unsupported_certificate = 43,
+  certificate_revoked = 44,
+  certificate_expired = 45,
+  certificate_unknown = 46,
+  illegal_parameter = 47,
+  unknown_ca = 48,
+  access_denied = 49,
+  decode_error = 50,
+  decrypt_error = 51,
+  protocol_version = 70,
+  insufficient_security = 71,
+  internal_error = 80,
+  inappropriate_fallback = 86,
+  user_canceled = 90,
+  missing_extension = 109,
+  unsupported_extension = 110,
+  unrecognized_name = 112,
+  bad_certificate_status_response = 113,
+  unknown_psk_identity = 115,
+  certificate_required = 116,
+  no_application_protocol = 120,
+};
+
+// The IANA name of a description ("bad_certificate"). Exhaustive switch: a
+// value added to the enum without a name fails the build (-Wswitch).
+std::string_view alert_description_name(AlertDescription description) noexcept;
+
+// The description a wire value (0..255) stands for, when ussl names it;
+// nullopt for an unlisted value or one outside a byte (-1: no alert).
+std::optional<AlertDescription> alert_description(int value) noexcept;
+
 // The stable snake_case name of a kind ("cert_expired").
 std::string_view error_kind_name(ErrorKind kind) noexcept;
 
@@ -65,6 +111,8 @@ class Error : public std::system_error {
   int os_errno() const noexcept { return error_kind_errno(kind_); }
   int wolfssl_code() const noexcept { return wolfssl_code_; }
   int alert() const noexcept { return alert_; }
+  // alert() as a named description; nullopt without one or for an unlisted value.
+  std::optional<AlertDescription> alert_description() const noexcept { return ussl::alert_description(alert_); }
   // The human message without the "kind: " prefix that what() carries.
   const std::string& message() const noexcept { return message_; }
   // What the connection had recorded when this error was raised by it (a
@@ -83,8 +131,10 @@ class Error : public std::system_error {
   std::shared_ptr<const ConnectionRecord> record_;
 };
 
-// The name of a TLS alert description ("bad_certificate"), or "alert_N".
+// The name of a TLS alert description on the wire: alert_description_name
+// for a listed value ("bad_certificate"), else "alert_N" ("alert_200").
 std::string alert_name(int description);
+inline std::string alert_name(AlertDescription description) { return std::string(alert_description_name(description)); }
 
 }  // namespace ussl
 

@@ -46,7 +46,7 @@ Error SslSocket::Impl::map_error(int err, bool handshake) {
     return Error(ErrorKind::peer_cert_missing, "the client sent no certificate (cert_reqs=CERT_REQUIRED)", err);
   }
   std::string text = wolfssl_error_text(err);
-  if (history.last_tx.code > 0 || (history.last_tx.level == 2))
+  if (history.last_tx.code > static_cast<int>(AlertDescription::close_notify) || history.last_tx.level == 2)
     text += "; sent alert " + alert_name(history.last_tx.code);
   return Error(ErrorKind::protocol_error, text + phase, err);
 }
