@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ussl/certificate.hpp"
@@ -30,12 +31,36 @@ enum class CrlCheck { leaf, chain };
 // hostname_mismatch, ...), the certificate (depth on the path, 0 = leaf;
 // -1 when it is about no single certificate) and the rule.
 struct CertProblem {
+  CertProblem() = default;
+  CertProblem(ErrorKind kind_, int depth_, std::string subject_, std::string rule_, std::string message_)
+      : kind(kind_),
+        depth(depth_),
+        subject(std::move(subject_)),
+        rule(std::move(rule_)),
+        message(std::move(message_)) {}
+
   ErrorKind kind = ErrorKind::cert_untrusted;
   int depth = -1;
   std::string subject;  // RFC 4514-style subject of the certificate at fault
   std::string rule;     // the rule broken, e.g. "RFC 5280 4.2.1.9 basicConstraints"
   std::string message;  // one sentence naming the certificate and the rule
+  // The details, as fields (rustls' NotValidForNameContext / ExpiredContext).
+  // cert_expired and cert_not_yet_valid: the instant checked and the bound
+  // crossed, in seconds since the epoch (RFC 5280 4.1.2.5); the message is
+  // formatted from them (validity_text).
+  std::optional<std::int64_t> time;
+  std::optional<std::int64_t> not_before;  // cert_not_yet_valid
+  std::optional<std::int64_t> not_after;   // cert_expired
+  // hostname_mismatch: the name checked and the names the certificate
+  // presents (its dNSName and iPAddress SANs, else its subject CNs).
+  std::optional<std::string> expected_name;
+  std::vector<std::string> presented_names;
 };
+
+// "expired on 2010-01-01T00:00:00Z" (cert_expired, from not_after) or "is not
+// valid before ..." (cert_not_yet_valid, from not_before); "" for a problem
+// without those fields. Times are UTC, ISO 8601.
+std::string validity_text(const CertProblem& problem);
 
 // Trust anchors: certificates loaded from ca_certs. Parsed once; one that
 // cannot be parsed is skipped and named in warnings() (never fatal).

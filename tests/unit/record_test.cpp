@@ -1,6 +1,7 @@
 // The connection record (record.hpp): filled as the handshake proceeds, kept
 // after close, and attached to the error that ends a failed handshake with
 // what was known up to the failure.
+#include <algorithm>
 #include <ctime>
 #include <future>
 
@@ -87,6 +88,33 @@ TEST(Record, IsAttachedToTheErrorWhenTheServerCertificateHasExpired) {
   EXPECT_LT(c.peer_chain.front().not_after_epoch, static_cast<std::int64_t>(std::time(nullptr)));
   EXPECT_TRUE(c.negotiation.group.has_value()) << "the ServerHello came before the certificate";
   EXPECT_FALSE(c.negotiation.key_shares_offered.empty());
+}
+
+TEST(Record, AnExpiredCertificateProblemCarriesTheTimeAndNotAfterItsMessageIsFormattedFrom) {
+  Pair p = handshake(client_options(), expired_server());
+  ASSERT_TRUE(p.client.error && p.client.error->record());
+  const ConnectionRecord& c = *p.client.error->record();
+  ASSERT_FALSE(c.verify.problems.empty());
+  const CertProblem& problem = c.verify.problems.front();
+  EXPECT_EQ(problem.kind, ErrorKind::cert_expired);
+  ASSERT_TRUE(problem.not_after && problem.time);
+  EXPECT_EQ(*problem.not_after, c.peer_chain.front().not_after_epoch);
+  EXPECT_GT(*problem.time, *problem.not_after);
+  EXPECT_EQ(validity_text(problem).rfind("expired on ", 0), 0u) << validity_text(problem);
+  EXPECT_TRUE(problem.message.ends_with(validity_text(problem))) << problem.message;
+  EXPECT_EQ(c.verify.reason, problem.message);
+}
+
+TEST(Record, AHostnameMismatchCarriesTheExpectedAndPresentedNames) {
+  Pair p = handshake(client_options(CertReqs::required, "example.com"), server_options());
+  ASSERT_TRUE(p.client.error && p.client.error->record());
+  EXPECT_EQ(p.client.error->kind(), ErrorKind::hostname_mismatch);
+  const auto& problems = p.client.error->record()->verify.problems;
+  const auto it = std::find_if(problems.begin(), problems.end(),
+                               [](const CertProblem& q) { return q.kind == ErrorKind::hostname_mismatch; });
+  ASSERT_NE(it, problems.end());
+  EXPECT_EQ(it->expected_name, "example.com");
+  EXPECT_NE(std::find(it->presented_names.begin(), it->presented_names.end(), "localhost"), it->presented_names.end());
 }
 
 TEST(Record, IsAttachedToTheErrorWhenThePeerSendsAFatalAlert) {

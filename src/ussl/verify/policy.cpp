@@ -78,10 +78,21 @@ struct Judge {
     const bool anchor = anchored && i + 1 == path.size();
     const bool leaf = i == 0;
     for (const auto& d : c.defects) add(ErrorKind::cert_invalid, i, "RFC 5280 4.2 encoding", "is malformed: " + d);
-    if (now < c.not_before)
-      add(ErrorKind::cert_not_yet_valid, i, "RFC 5280 4.1.2.5 validity", "is not valid before " + iso(c.not_before));
-    if (now > c.not_after)
-      add(ErrorKind::cert_expired, i, "RFC 5280 4.1.2.5 validity", "expired on " + iso(c.not_after));
+    if (now < c.not_before) {
+      CertProblem p{ErrorKind::cert_not_yet_valid, static_cast<int>(i), c.subject.text, "RFC 5280 4.1.2.5 validity",
+                    ""};
+      p.time = now;
+      p.not_before = c.not_before;
+      p.message = who(i) + " " + validity_text(p);
+      problems.push_back(std::move(p));
+    }
+    if (now > c.not_after) {
+      CertProblem p{ErrorKind::cert_expired, static_cast<int>(i), c.subject.text, "RFC 5280 4.1.2.5 validity", ""};
+      p.time = now;
+      p.not_after = c.not_after;
+      p.message = who(i) + " " + validity_text(p);
+      problems.push_back(std::move(p));
+    }
     key_rules(i);
     if (c.issuer.empty()) add(ErrorKind::cert_invalid, i, "RFC 5280 4.1.2.4 issuer", "has an empty issuer name");
     if (!anchor) {
@@ -197,9 +208,16 @@ struct Judge {
       // The server-name rule and its reason (names.hpp): IP literals only
       // against iPAddress SANs, the CN only without SANs, wildcards not over
       // a public suffix.
-      const NameMatch match = match_server_name(name_view(c), *policy.hostname);
-      if (!match.ok)
-        problems.push_back({ErrorKind::hostname_mismatch, 0, c.subject.text, "RFC 6125 / RFC 9525 name", match.reason});
+      const CertificateInfo names = name_view(c);
+      const NameMatch match = match_server_name(names, *policy.hostname);
+      if (!match.ok) {
+        CertProblem p{ErrorKind::hostname_mismatch, 0, c.subject.text, "RFC 6125 / RFC 9525 name", match.reason};
+        p.expected_name = *policy.hostname;
+        p.presented_names = names.dns_names;
+        p.presented_names.insert(p.presented_names.end(), names.ip_addresses.begin(), names.ip_addresses.end());
+        if (p.presented_names.empty()) p.presented_names = c.subject.common_names;
+        problems.push_back(std::move(p));
+      }
     }
   }
 
@@ -397,6 +415,14 @@ std::vector<CertProblem> judge_path(const std::vector<CertPtr>& path, bool ancho
   Judge j(path, anchored, policy, now);
   j.run();
   return std::move(j.problems);
+}
+
+std::string validity_text(const CertProblem& problem) {
+  if (problem.kind == ErrorKind::cert_expired && problem.not_after)
+    return "expired on " + Judge::iso(*problem.not_after);
+  if (problem.kind == ErrorKind::cert_not_yet_valid && problem.not_before)
+    return "is not valid before " + Judge::iso(*problem.not_before);
+  return "";
 }
 
 }  // namespace ussl
