@@ -95,6 +95,7 @@ int error_kind_errno(ErrorKind kind) noexcept;
 
 // The std::error_category of ErrorKind values ("ussl").
 const std::error_category& error_category() noexcept;
+// The std::error_code of a kind in that category (what Error::code() holds).
 std::error_code make_error_code(ErrorKind kind) noexcept;
 
 struct ConnectionRecord;  // record.hpp

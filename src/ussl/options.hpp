@@ -117,6 +117,7 @@ struct Feature {
   std::string name;
   bool enabled;
 };
+// Every feature ussl asks about, in a fixed order, with whether this build has it.
 std::vector<Feature> wolfssl_features();
 
 }  // namespace ussl

@@ -1,5 +1,5 @@
 // The small byte-stream interface through which wolfSSL reaches the network.
-// wolfSSL never touches a socket: socket.cpp registers I/O callbacks that call
+// wolfSSL never touches a socket: wolfssl_io.cpp registers I/O callbacks that call
 // a Transport. FdTransport wraps a connected stream socket; the tests' in-memory
 // pipe is in ussl/testing/memory_transport.hpp (target ussl::testing).
 #pragma once
@@ -34,10 +34,17 @@ struct IoResult {
 class Transport {
  public:
   virtual ~Transport() = default;
+  // Reads up to buffer.size() bytes: ok with n > 0, eof, would_block (only
+  // non-blocking), or a failure status. Never throws.
   virtual IoResult recv(std::span<std::byte> buffer) = 0;
+  // Writes up to data.size() bytes: ok with the count written (possibly
+  // fewer), would_block (only non-blocking), or a failure status. Never throws.
   virtual IoResult send(std::span<const std::byte> data) = 0;
+  // Releases the connection (closes the descriptor). Idempotent.
   virtual void close() noexcept = 0;
-  virtual bool closed() const noexcept = 0;
+  virtual bool closed() const noexcept = 0;  // close() was called
+  // Switches between blocking (recv/send wait, bounded by timeout()) and
+  // non-blocking (would_block) behaviour.
   virtual void set_blocking(bool blocking) = 0;
   virtual bool blocking() const noexcept = 0;
   // The descriptor to poll, or -1 for transports without one.
