@@ -16,7 +16,7 @@ PACKAGES=(
 # directories on free loopback ports; installing them must not start the system's own instances
 # (which would hold ports 25, 143, 389, 5432, ...): see the policy-rc.d guard below.
 DAEMONS=(
-  postgresql slapd vsftpd prosody mariadb-server postfix inn2 inspircd
+  postgresql slapd vsftpd prosody mariadb-server postfix inn2 inspircd ngircd
   dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-submissiond
 )
 PACKAGES+=("${DAEMONS[@]}")
@@ -74,7 +74,7 @@ fi
 # Without systemd (containers) nothing was started; with systemd, a unit may have been enabled and
 # started by its package anyway: stop the daemons' system instances, which the tests never use.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  for unit in postgresql slapd vsftpd prosody dovecot mariadb postfix inn2 inspircd; do
+  for unit in postgresql slapd vsftpd prosody dovecot mariadb postfix inn2 inspircd ngircd; do
     $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
