@@ -329,8 +329,7 @@ VirtualHost "localhost"
             f.write(f"""compatibility_level = 3.6
 queue_directory = {queue}
 data_directory = {data}
-maillog_file = {d}/maillog
-maillog_file_prefixes = {d}
+maillog_file = /dev/stdout
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 myhostname = localhost
@@ -364,21 +363,22 @@ discard   unix - - n - - discard
 """)
 
         def stop_postfix():
-            # master(8) leaves our process group (setsid): stop it by its own command, then by its pid.
-            subprocess.run([postfix, "-c", conf, "stop"], capture_output=True, timeout=30)
+            # master(8) leads a session of its own, out of the Daemon's process group: stop it by its pid file,
+            # as `postfix stop` does (SIGTERM; it stops its children), and its whole group if it lingers.
             try:
                 with open(os.path.join(queue, "pid", "master.pid")) as f:
                     master = int(f.read().strip())
+                os.kill(master, signal.SIGTERM)
             except (OSError, ValueError):
-                return
+                return  # never started, or gone
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and os.path.exists(f"/proc/{master}"):
-                time.sleep(0.1)
+                time.sleep(0.05)
             if os.path.exists(f"/proc/{master}"):
                 os.killpg(master, signal.SIGKILL)
 
         self.addCleanup(stop_postfix)
-        # start-fg keeps postfix-script in the foreground; its log goes to {d}/maillog.
+        # start-fg keeps postfix-script in the foreground, its log (maillog_file) in daemon.log.
         daemon = Daemon(self, "postfix", [postfix, "-c", conf, "start-fg"], port, d)
         self.assertTrue(wait_port(submission, daemon.proc), "postfix does not listen on the submission port")
         peer = "Postfix " + version_of(["dpkg-query", "-W", "-f=${Version}", "postfix"])
