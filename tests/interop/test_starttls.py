@@ -481,7 +481,7 @@ Ident = no
 DNS = no
 """)
         Daemon(self, "ngircd", [ngircd, "-n", "-f", conf], port, d)
-        p = subprocess.run([CLIENT, "--starttls", "irc", "--host", f"localhost:{port}", "--timeout", "2000", "--json"],
+        p = subprocess.run([CLIENT, "--starttls", "irc", "--host", f"localhost:{port}", "--timeout", "1000", "--json"],
                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         report = json.loads(p.stdout)
         self.assertEqual(p.returncode, 9, p.stdout + p.stderr)
