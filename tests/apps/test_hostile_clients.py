@@ -397,6 +397,41 @@ class LargeHelloTests(HostileTestCase):
         client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
         self.assertEqual(client.first_answer().kind, "server_hello")
 
+    def test_server_finds_a_usable_signature_scheme_after_thousands_of_repeats_of_another(self):
+        # tlsfuzzer's test-tls13-signature-algorithms, "duplicated N non-rsa schemes": repeats are
+        # skipped (patch 0023), so the list's distinct schemes count, not its length.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        dsa_sha1 = 0x0202
+        schemes = [dsa_sha1] * 20000 + [raw_tls.ECDSA_SECP256R1_SHA256]
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_reads_at_most_64_distinct_signature_schemes(self):
+        # The documented bound (WOLFSSL_MAX_SIGALGO, 128 bytes): a usable scheme 65th among
+        # distinct ones is not seen, and the server finds none in common.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        schemes = [0xFE00 + i for i in range(64)] + [raw_tls.ECDSA_SECP256R1_SHA256]
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "handshake_failure"), reply)
+
+    def test_server_ignores_an_empty_connection_id_extension_over_tls(self):
+        # connection_id (54, RFC 9146) is DTLS-only; tlsfuzzer's test-large-hello sends it empty
+        # among thousands of empty extensions (patch 0022).
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        for tls13 in (True, False):
+            with self.subTest(tls13=tls13):
+                client = self.raw(srv)
+                empty_cid = raw_tls.extension(54, b"")
+                client.send(raw_tls.records(raw_tls.client_hello(b"localhost", tls13=tls13,
+                                                                 extra_extensions=[empty_cid])))
+                self.assertEqual(client.first_answer().kind, "server_hello")
+
 
 class Tls12SignatureTests(HostileTestCase):
     """RFC 5246 7.4.1.4.1: a TLS 1.2 client without signature_algorithms gets the hash it implies
