@@ -397,6 +397,26 @@ class LargeHelloTests(HostileTestCase):
         client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
         self.assertEqual(client.first_answer().kind, "server_hello")
 
+    def test_server_refuses_an_empty_ffdhe_key_share_with_decode_error(self):
+        # Kept on purpose (docs/interop.md): key_exchange<1..2^16-1> (RFC 8446 4.2.8) makes an
+        # empty share a syntax error, and RFC 8446 6 answers that with decode_error, as OpenSSL
+        # does; tlsfuzzer's test-tls13-ffdhe-groups expects illegal_parameter, its test-x25519
+        # decode_error for the same empty share.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        ffdhe2048 = 0x0100
+        hello = raw_tls.client_hello(b"localhost", extensions=[
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(ffdhe2048))),
+            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
+            raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(raw_tls.u16(ffdhe2048) + raw_tls.vec16(b""))),
+        ], suites=raw_tls.TLS13_SUITES)
+        client.send(raw_tls.records(hello))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "decode_error"), reply)
+
     def test_server_finds_a_usable_signature_scheme_after_thousands_of_repeats_of_another(self):
         # tlsfuzzer's test-tls13-signature-algorithms, "duplicated N non-rsa schemes": repeats are
         # skipped (patch 0023), so the list's distinct schemes count, not its length.
@@ -511,26 +531,6 @@ class InterleavedRecordTests(HostileTestCase):
         client.send(raw_tls.empty_record(raw_tls.APPLICATION_DATA))
         reply = client.first_answer()
         self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "unexpected_message"), reply)
-
-    def test_server_refuses_an_empty_ffdhe_key_share_with_decode_error(self):
-        # Kept on purpose (docs/interop.md): key_exchange<1..2^16-1> (RFC 8446 4.2.8) makes an
-        # empty share a syntax error, and RFC 8446 6 answers that with decode_error, as OpenSSL
-        # does; tlsfuzzer's test-tls13-ffdhe-groups expects illegal_parameter, its test-x25519
-        # decode_error for the same empty share.
-        needs_ussl_wolfssl(self)
-        srv = self.server()
-        client = self.raw(srv)
-        ffdhe2048 = 0x0100
-        hello = raw_tls.client_hello(b"localhost", extensions=[
-            raw_tls.server_name_extension(b"localhost"),
-            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(ffdhe2048))),
-            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
-            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
-            raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(raw_tls.u16(ffdhe2048) + raw_tls.vec16(b""))),
-        ], suites=raw_tls.TLS13_SUITES)
-        client.send(raw_tls.records(hello))
-        reply = client.first_answer()
-        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "decode_error"), reply)
 
 
 def main():
