@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
     --hold) py_args+=(--hold "${2:?--hold needs a number}"); shift ;;
     --hold=*) py_args+=(--hold "${1#--hold=}") ;;
     --quick | --no-profile | --no-doc) py_args+=("$1") ;;
-    -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
