@@ -85,7 +85,7 @@ def profiles(B):
                     srv.stop()
             dl = (32 if B.a.quick else 256) << 20
             srv = B.ussl_server(fl, "ecdsa", ["--mode", "source", "--source-bytes", str(dl), "--ciphers",
-                                                 "TLS13-AES128-GCM-SHA256"])
+                                              "TLS13-AES128-GCM-SHA256"])
             try:
                 profile_perf(B, srv, f"download-{fl}", lambda s=srv: run(
                     ["curl", "-sk", "--http0.9", "-o", "/dev/null", "--speed-limit", "1", "--speed-time", "3",
@@ -118,7 +118,7 @@ def massif(B, fl):
     n = 50 if B.a.quick else 200
     mf = os.path.join(B.out, f"massif-{fl}.out")
     srv = B.ussl_server(fl, "ecdsa", wrapper=["valgrind", "--tool=massif", f"--massif-out-file={mf}",
-                                                 "--threshold=1.0", "--detailed-freq=1", "--max-snapshots=60"])
+                                              "--threshold=1.0", "--detailed-freq=1", "--max-snapshots=60"])
     p = None
     try:
         p, first = B.hold(srv, n, concurrency=4)

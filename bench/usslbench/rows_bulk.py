@@ -68,11 +68,11 @@ def bulk_rows(B):
                 m = download(srv, path)
                 res[srv.name].append(m)
                 B.log(f"download {size >> 20} MiB from {srv.name:24}: {m['bytes']} bytes, "
-                         f"{m['mb_s']:.0f} MB/s, server CPU {m['server_cpu_s']:.2f} s"
-                         + ("" if m["complete"] else f"  INCOMPLETE: curl exit {m['curl_exit']} {m['curl_error']}"))
+                      f"{m['mb_s']:.0f} MB/s, server CPU {m['server_cpu_s']:.2f} s"
+                      + ("" if m["complete"] else f"  INCOMPLETE: curl exit {m['curl_exit']} {m['curl_error']}"))
                 if not m["complete"] and srv.name.startswith("ussl"):
                     B.note(f"{srv.name} --mode source: the download stopped after {m['bytes']} of {size} bytes "
-                              f"(curl: {m['curl_error']}).")
+                           f"(curl: {m['curl_error']}).")
     finally:
         for srv, _ in servers:
             srv.stop()
@@ -84,7 +84,7 @@ def bulk_rows(B):
     try:
         servers += B.ussl_servers("upload", "ecdsa", ["--mode", "discard", "--ciphers", "TLS13-AES128-GCM-SHA256"])
         servers.append(B.openssl_server("ecdsa", ["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
-                                           stdin=subprocess.PIPE))
+                                        stdin=subprocess.PIPE))
         for srv in servers:
             c0 = cpu_seconds(srv.pid)
             t0 = time.perf_counter()
@@ -108,7 +108,7 @@ def bulk_rows(B):
                  "server_cpu_s": cpu, "server_cpu_s_per_gib": cpu * GIB / up_size, "server_received": received}
             res[srv.name] = m
             B.log(f"upload {up_size >> 20} MiB to {srv.name:24}: {m['mb_s']:.0f} MB/s, server CPU "
-                     f"{cpu:.2f} s, s_client exit {r.returncode}, server received {received}")
+                  f"{cpu:.2f} s, s_client exit {r.returncode}, server received {received}")
     finally:
         for srv in servers:
             srv.stop()

@@ -68,8 +68,8 @@ def oneshot_row(B):
                          "p10_ms": pct(ts, 10), "p90_ms": pct(ts, 90), "min_ms": min(ts) if ts else None,
                          "times_ms": ts, "negative_check_exit": negative.get(name), "argv": good[name]}
             B.log(f"one-shot vs {srv.name:18} {name:22} median {fmt(med(ts), 'ms')} (p10 "
-                     f"{fmt(pct(ts, 10), 'ms')}, p90 {fmt(pct(ts, 90), 'ms')}), {failures[name]} failed"
-                     + (f"; untrusted root -> exit {negative.get(name)}" if negative_check else ""))
+                  f"{fmt(pct(ts, 10), 'ms')}, p90 {fmt(pct(ts, 90), 'ms')}), {failures[name]} failed"
+                  + (f"; untrusted root -> exit {negative.get(name)}" if negative_check else ""))
         return res, good
 
     srv = B.gnutls_server("ecdsa", ["--http"])
@@ -85,7 +85,7 @@ def oneshot_row(B):
     finally:
         srv.stop()
     B.R["rows"]["oneshot"] = {"server": srv.name + " --http", "runs": runs, "clients": res,
-                                 "ussl_client_default_read_timeout_ms": {"median_ms": med(dts), "runs": len(dts)}}
+                              "ussl_client_default_read_timeout_ms": {"median_ms": med(dts), "runs": len(dts)}}
     fl = B.flavours[-1][0]
     srv = B.ussl_server(fl, "ecdsa", ["--mode", "http"])
     try:
@@ -93,7 +93,7 @@ def oneshot_row(B):
     finally:
         srv.stop()
     B.R["rows"]["oneshot_vs_ussl"] = {"server": srv.name + " --mode http", "runs": 3 if a.quick else 10,
-                                         "clients": res}
+                                      "clients": res}
 
 
 def scan_row(B):

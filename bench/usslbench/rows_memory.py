@@ -27,7 +27,7 @@ def memory_scale_rows(B, profile):
         c0 = cpu_seconds(srv.pid)
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         rep = B.ussl_bench(srv.port, ["--duration", str(load_s), "-c", str(SCALE_INFLIGHT)],
-                              timeout=load_s + 60)
+                           timeout=load_s + 60)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         conns = rep.get("connections", {})
         m = {"hs_per_s": rep.get("handshakes_per_s", 0.0), "ok": conns.get("ok", 0),
@@ -79,14 +79,14 @@ def memory_scale_rows(B, profile):
                                       for k in ("RssAnon", "VmRSS", "Pss") if k in base and k in pt["mem_kb"]}
                 points.append(pt)
                 B.log(f"memory {srv.name:24} {pt['n']} held: RssAnon +{pt['mem_kb']['RssAnon'] - base['RssAnon']}"
-                         f" kB -> {pt['per_conn_kib']['RssAnon']:.1f} KiB/connection (opened in {pt['open_s']:.1f} s)")
+                      f" kB -> {pt['per_conn_kib']['RssAnon']:.1f} KiB/connection (opened in {pt['open_s']:.1f} s)")
                 sc = load(srv)
                 sc["held"] = pt["n"]
                 scale.setdefault(srv.name, []).append(sc)
                 B.log(f"scale  {srv.name:24} {pt['n']} held: {sc['hs_per_s']:.0f} new hs/s, "
-                         f"{sc['failed']} failed, server CPU {sc['server_cpu_pct']:.0f}%, client CPU "
-                         f"{sc['client_cpu_pct']:.0f}%, {fmt(sc['capacity_hs_per_cpu_s'], '', 0)} hs per server "
-                         f"CPU-second")
+                      f"{sc['failed']} failed, server CPU {sc['server_cpu_pct']:.0f}%, client CPU "
+                      f"{sc['client_cpu_pct']:.0f}%, {fmt(sc['capacity_hs_per_cpu_s'], '', 0)} hs per server "
+                      f"CPU-second")
             if profile and points:
                 if fl != B.base:
                     profiles.profile_perf(B, srv, f"scale-{fl}", lambda s=srv: load_once(s))
