@@ -274,7 +274,7 @@ def print_baseline(B, rows):
     if not rows:
         return
     print("=" * 100)
-    print(f"new / base ({B.base}), measured in this run; target ≤ 1.10× (issue 10's rows marked *)")
+    print(f"new / {B.base}, measured in this run; target ≤ 1.10× (issue 10's rows marked *)")
     print("=" * 100)
     for what, issue10, new, base, ratio, verdict in rows:
         print(f"{'*' if issue10 else ' '} {what}\n    new {new}, base {base}: {ratio}, {verdict}")
