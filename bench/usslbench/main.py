@@ -41,10 +41,10 @@ def main():
         a.hold = max(100, hard - 200)
     # The box is shared: measured processes get a higher priority than other work when we may give it.
     if os.geteuid() == 0:
-        proc._nice["value"] = -10
+        proc.nice["value"] = -10
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) >= 2:
-        proc._pin["server"], proc._pin["client"] = cpus[0], cpus[1]
+        proc.pin["server"], proc.pin["client"] = cpus[0], cpus[1]
         os.sched_setaffinity(0, {cpus[1]})  # the harness itself stays off the servers' CPU
         pinning = f"servers on CPU {cpus[0]}, clients (and this harness) on CPU {cpus[1]} (sched_setaffinity)"
     else:
@@ -59,7 +59,7 @@ def main():
             (["--quick"] if a.quick else []) + (["--no-profile"] if a.no_profile else []) +
             ([f"--hold {a.hold}"] if a.hold != 10000 else [])),
         "git": doc.git_info(a.root), "netns": a.netns, "base_rev": a.base_rev,
-        "pinning": pinning + (f"; measured processes at nice {proc._nice['value']}" if proc._nice["value"] else ""),
+        "pinning": pinning + (f"; measured processes at nice {proc.nice['value']}" if proc.nice["value"] else ""),
         "machine": machine_info(),
         "cpu": machine_info().get("Model name", "?") + f", {os.cpu_count()} CPUs",
         "load_start": loadavg(), "build_seconds": a.build_seconds,

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from .proc import _children, read_line, run, spawn, stop
+from .proc import children, read_line, run, spawn, stop
 from .readings import cpu_seconds, sched_seconds
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "apps"))
@@ -64,7 +64,8 @@ class Server:
 
 
 class Bench:
-    """Everything one run needs: paths, flavours, results."""
+    """Everything one run needs: paths, flavours (name, bindir; the baseline first), results (R), and the
+    processes it measures. Rows are functions of a Bench (rows_*.py) that fill R["rows"]."""
 
     def __init__(self, a):
         self.a = a
@@ -259,6 +260,6 @@ class Bench:
         except (subprocess.TimeoutExpired, IndexError, ValueError):
             stop(p)
             rep = {}
-        if p in _children:
-            _children.remove(p)
+        if p in children:
+            children.remove(p)
         return rep

@@ -12,11 +12,9 @@ import threading
 PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_children = []
-_pin = {"server": None, "client": None}
-
-
-_nice = {"value": 0}
+children = []  # every process started and not yet stopped
+pin = {"server": None, "client": None}  # the CPU of each role (main sets them)
+nice = {"value": 0}  # the niceness of measured processes (main lowers it when root)
 
 
 def _preexec(cpu):
@@ -24,9 +22,9 @@ def _preexec(cpu):
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
-        if _nice["value"]:
+        if nice["value"]:
             try:
-                os.nice(_nice["value"])
+                os.nice(nice["value"])
             except OSError:
                 pass
 
@@ -34,8 +32,8 @@ def _preexec(cpu):
 
 
 def spawn(argv, role="server", **kw):
-    p = subprocess.Popen(argv, preexec_fn=_preexec(_pin[role]), **kw)
-    _children.append(p)
+    p = subprocess.Popen(argv, preexec_fn=_preexec(pin[role]), **kw)
+    children.append(p)
     return p
 
 
@@ -51,8 +49,8 @@ def run(argv, timeout, role="client", **kw):
         out, err = p.communicate()
         return subprocess.CompletedProcess(argv, -9, out, (err or b"") + b"\n[bench: timed out]")
     finally:
-        if p in _children:
-            _children.remove(p)
+        if p in children:
+            children.remove(p)
     return subprocess.CompletedProcess(argv, p.returncode, out, err)
 
 
@@ -68,19 +66,19 @@ def stop(p, grace=3.0):
             p.wait(timeout=5)
         except ProcessLookupError:
             pass
-    if p in _children:
-        _children.remove(p)
+    if p in children:
+        children.remove(p)
 
 
 def stop_all():
-    for p in list(_children):
+    for p in list(children):
         try:
             if p.poll() is None:
                 p.kill()
                 p.wait(timeout=5)
         except Exception:
             pass
-    _children.clear()
+    children.clear()
 
 
 atexit.register(stop_all)

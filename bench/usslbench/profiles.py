@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from .proc import _children, run, spawn, stop
+from .proc import children, run, spawn, stop
 from .readings import parse_massif_peak, perf_breakdown
 
 
@@ -30,8 +30,8 @@ def profile_perf(B, srv, name, workload):
             p.wait(timeout=30)
         except subprocess.TimeoutExpired:
             stop(p)
-        if p in _children:
-            _children.remove(p)
+        if p in children:
+            children.remove(p)
     perf_report(B, name, data)
 
 
