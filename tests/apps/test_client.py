@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""ussl-client against ussl-server: the basic exchange, the human and JSON reports, and the handshake modes (deferred, non-blocking).
+"""ussl-client against ussl-server: the basic exchange, the human and JSON reports, and the handshake
+modes (deferred, non-blocking).
 
 Run: test_client.py --client PATH --server PATH --certs DIR [unittest arguments, e.g. a class name]
 (test_apps.py's harness: servers on port 0, bounded runs, every process stopped in cleanup).

@@ -52,7 +52,8 @@ class ExitCodeTests(AppTestCase):
         r = self.client("--send", "x", json_mode=False)
         self.assertEqual(r.rc, 2)
         self.assertIn("--host", r.stderr)
-        p = subprocess.run([test_apps.SERVER, "--port", "0", "--mode", "chat"], capture_output=True, text=True, timeout=10)
+        p = subprocess.run([test_apps.SERVER, "--port", "0", "--mode", "chat"], capture_output=True, text=True,
+                           timeout=10)
         self.assertEqual(p.returncode, 2)
         p = subprocess.run([test_apps.SERVER, "--port", "0"], capture_output=True, text=True, timeout=10)
         self.assertEqual(p.returncode, 2)

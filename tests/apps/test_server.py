@@ -75,8 +75,8 @@ class ServerLifecycleTests(AppTestCase):
 
     def test_sigterm_closes_established_connections_with_close_notify(self):
         srv = self.server()
-        proc = subprocess.Popen([test_apps.CLIENT, "--host", "localhost", "--port", str(srv.port), "--read-timeout", "8000",
-                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([test_apps.CLIENT, "--host", "localhost", "--port", str(srv.port), "--read-timeout",
+                                 "8000", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         srv.wait_for(lambda e: e["event"] == "handshake")
         self.assertEqual(srv.stop(signal.SIGTERM), 0)
@@ -217,8 +217,8 @@ class ConcurrencyTests(AppTestCase):
             socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
 
     def test_threads_out_of_range_is_a_usage_error_with_exit_2(self):
-        r = subprocess.run([test_apps.SERVER, "--port", "0", *SERVER_CERT, "--threads", "-1"], capture_output=True, text=True,
-                           timeout=RUN_TIMEOUT)
+        r = subprocess.run([test_apps.SERVER, "--port", "0", *SERVER_CERT, "--threads", "-1"], capture_output=True,
+                           text=True, timeout=RUN_TIMEOUT)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("--threads", r.stderr)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What the handshake negotiates: versions and cipher suites, ALPN, key exchange groups and key shares, session resumption.
+"""What the handshake negotiates: versions and cipher suites, ALPN, key exchange groups and key shares,
+session resumption.
 
 Run: test_tls_params.py --client PATH --server PATH --certs DIR [unittest arguments, e.g. a class name]
 (test_apps.py's harness: servers on port 0, bounded runs, every process stopped in cleanup).
@@ -65,8 +66,8 @@ class VersionAndCipherTests(AppTestCase):
     def test_an_unknown_cipher_suite_is_a_usage_error_naming_it(self):
         for prog_args in (["--host", "localhost", "--port", 1], None):
             if prog_args is None:
-                p = subprocess.run([test_apps.SERVER, *SERVER_CERT, "--port", "0", "--ciphers", "TLS_AES_128_GCM_SHA256:NOPE"],
-                                   capture_output=True, text=True, timeout=10)
+                p = subprocess.run([test_apps.SERVER, *SERVER_CERT, "--port", "0", "--ciphers",
+                                    "TLS_AES_128_GCM_SHA256:NOPE"], capture_output=True, text=True, timeout=10)
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertIn("unknown cipher suite 'NOPE'", p.stderr)
                 continue
@@ -225,8 +226,8 @@ class KeyExchangeTests(AppTestCase):
         r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519", "--key-shares", "P-384")
         self.assert_exit(r, 2, "usage")
         self.assertIn("group 'secp384r1' is not in groups 'X25519'", r.report["error"]["message"])
-        p = subprocess.run([test_apps.SERVER, "--port", "0", *SERVER_CERT, "--groups", "nope"], capture_output=True, text=True,
-                           timeout=RUN_TIMEOUT)
+        p = subprocess.run([test_apps.SERVER, "--port", "0", *SERVER_CERT, "--groups", "nope"], capture_output=True,
+                           text=True, timeout=RUN_TIMEOUT)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("unknown key-exchange group 'nope'", p.stderr)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Certificate verification from the programs: every --cert-reqs mode on both sides, SNI certificate selection, and offline verification with --chain-file.
+"""Certificate verification from the programs: every --cert-reqs mode on both sides, SNI certificate
+selection, and offline verification with --chain-file.
 
 Run: test_verify.py --client PATH --server PATH --certs DIR [unittest arguments, e.g. a class name]
 (test_apps.py's harness: servers on port 0, bounded runs, every process stopped in cleanup).
