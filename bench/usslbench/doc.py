@@ -150,8 +150,8 @@ def write_doc(B, rows, path, png_ok):
     w("")
     w("## Results")
     w("")
-    w("Ratios are ours / peer's. Targets are issue 5's (the mutual-TLS row's: issue 10's). \"Met\" or \"missed by X%\" is computed from the ratio "
-      "against the target.")
+    w("Ratios are ours / peer's. Targets are issue 5's (the mutual-TLS row's: issue 10's). \"Met\" or \"missed by "
+      "X%\" is computed from the ratio against the target.")
     w("")
     w("| what | target | ours | peers | ratio | verdict |")
     w("| --- | --- | --- | --- | --- | --- |")
