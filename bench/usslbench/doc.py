@@ -233,7 +233,8 @@ def write_doc(B, rows, path, png_ok):
               "and reads the echo, since a TLS 1.3 server judges the client's certificate after the client's "
               "handshake is done): "
               + "; ".join(f"{name}: {c['without_certificate_ok']} / {c['untrusted_certificate_ok']} / "
-                          f"{c['trusted_certificate_ok']} ({'required and verified' if c['verified'] else 'NOT verified'})"
+                          f"{c['trusted_certificate_ok']} "
+                          f"({'required and verified' if c['verified'] else 'NOT verified'})"
                           for name, c in checks.items()) + ".")
             w("")
     bulk = R["rows"].get("bulk")

@@ -69,7 +69,8 @@ def main():
                    "full RSA handshakes per round": 200 if a.quick else 1500, "RSA rounds": 1 if a.quick else 3,
                    "resumed per round": 300 if a.quick else 3000, "bulk rounds": 1 if a.quick else 3,
                    "held": 300 if a.quick else a.hold, "one-shot runs": 5 if a.quick else 30,
-                   "mutual-TLS handshakes per round": 300 if a.quick else 2000, "mutual-TLS rounds": 1 if a.quick else 3},
+                   "mutual-TLS handshakes per round": 300 if a.quick else 2000,
+                   "mutual-TLS rounds": 1 if a.quick else 3},
     }
     B.log(f"flavours: {B.flavours}; load client: {B.bench_bin}; {pinning}; load {loadavg()}")
     steps = [("handshakes", lambda: rows_handshake.handshake_rows(B)),
