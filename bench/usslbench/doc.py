@@ -385,7 +385,7 @@ def write_doc(B, rows, path, png_ok):
       "certificate and with `certs/untrusted-client.pem` (another root), so the figure includes a real "
       "verification.")
     w("- Baseline (`--baseline REV`): `git worktree add --detach` of REV in a temporary directory, built like the "
-      "others (Release, same wolfSSL flavour as the newest build) into `build-bench-base`, the worktree removed "
+      "others (Release, the newest build's wolfSSL flavour at REV's own pin of it) into `build-bench-base`, the worktree removed "
       "afterwards; its programs run every row as one more flavour; the load client stays the new ussl-bench. "
       "Flags are checked against each program's `--help` first.")
     w("- Bulk download: a sparse file served by `s_server -WWW` from a temporary directory against "
