@@ -385,8 +385,9 @@ def write_doc(B, rows, path, png_ok):
       "certificate and with `certs/untrusted-client.pem` (another root), so the figure includes a real "
       "verification.")
     w("- Baseline (`--baseline REV`): `git worktree add --detach` of REV in a temporary directory, built like the "
-      "others (Release, the newest build's wolfSSL flavour at REV's own pin of it) into `build-bench-base`, the worktree removed "
-      "afterwards; its programs run every row as one more flavour; the load client stays the new ussl-bench. "
+      "others (Release, the newest build's wolfSSL flavour at REV's own pin of it) into `build-bench-base`, the "
+      "worktree removed afterwards; its programs run every row as one more flavour (not profiled); the load client "
+      "stays the new ussl-bench. "
       "Flags are checked against each program's `--help` first.")
     w("- Bulk download: a sparse file served by `s_server -WWW` from a temporary directory against "
       "`ussl-server --mode source --source-bytes N`, both limited to TLS_AES_128_GCM_SHA256, read by the same "
