@@ -21,6 +21,10 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import ussl_proc  # noqa: E402
+
 CLIENT = os.environ.get("USSL_CLIENT", "")
 SERVER = os.environ.get("USSL_SERVER", "")
 CERTS = os.environ.get("USSL_CERTS", "")
@@ -103,12 +107,12 @@ def start_s_server(test, *args, leaf="server-rsa-chain.pem", key="server-rsa.key
 def start_ussl_server(test, *args):
     cmd = [SERVER, "--port", "0", "--certfile", cert("server-rsa-chain.pem"), "--keyfile", cert("server-rsa.key"),
            "--json"] + list(args)
-    proc = Proc(cmd)
-    test.addCleanup(proc.stop)
-    m = proc.wait_for(rb'"port":(\d+)', START_TIMEOUT)
-    if not m:
-        raise AssertionError("ussl-server did not start: " + proc.out.decode(errors="replace"))
-    return int(m.group(1))
+    try:
+        srv = ussl_proc.UsslServer(cmd, start_timeout=START_TIMEOUT)
+    except ussl_proc.ServerStartError as e:
+        raise AssertionError(f"ussl-server did not start: {e}") from None
+    test.addCleanup(srv.kill)
+    return srv.port
 
 
 def policy(name):
