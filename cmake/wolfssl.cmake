@@ -49,6 +49,12 @@ set(_ussl_wolfssl_configure_args
   # which opensslall would otherwise switch on.
   --enable-opensslextra --enable-opensslall --enable-altcertchains
   --disable-ocsp
+  # wolfSSL 5.9 makes a SHA-512 Hash_DRBG the default; every WOLFSSL seeds its
+  # own RNG and runs the DRBG's known-answer health test on it, and the
+  # SHA-512 one costs more per connection (measured in ussl-server's profile:
+  # Hash512_DRBG_* and SHA-512 transforms). SP 800-90A Hash_DRBG with SHA-256,
+  # as in 5.7.2 and Debian's build, gives the same 256-bit security strength.
+  --disable-sha512-drbg
 )
 # Defines without a configure switch of their own. They land in options.h.
 set(_ussl_wolfssl_cppflags
