@@ -4,13 +4,19 @@
 # Prints every row of issue 5's target table as a measured ratio and writes
 # docs/performance.md and docs/performance.png. See docs/performance.md.
 #
-# Usage: bench/run.sh [--wolfssl system|tuned|both] [--hold N] [--quick] [--no-profile]
-#                     [--no-doc] [--out DIR]
+# Usage: bench/run.sh [--wolfssl system|tuned|both] [--baseline REV] [--hold N] [--quick]
+#                     [--no-profile] [--no-doc] [--out DIR]
 #   --wolfssl   which wolfSSL the ussl programs link (default tuned, the build's default; passed to cmake as
 #               -DUSSL_WOLFSSL=...). "both" measures the two
 #               builds side by side against the same peer figures. If the tuned
 #               build cannot be configured or built, the run says so and falls
 #               back to the system library.
+#   --baseline REV  also build the programs of git revision REV (in a temporary
+#               git worktree, removed at the end; into build-bench-base, with
+#               the newest flavour's wolfSSL) and measure them as one more
+#               flavour, "base (REV)", in the same run: the document then gives
+#               new/base for every ussl row against issue 10's <= 1.10x. A row
+#               whose flag the old programs lack is skipped for them.
 #   --hold N    idle connections to hold for the memory and scale rows
 #               (default 10000; raised RLIMIT_NOFILE permitting)
 #   --quick     small counts, for trying the harness (figures are not meaningful)
@@ -29,6 +35,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 wolfssl=tuned
+baseline=
 py_args=()
 out="$root/build-bench/bench-out"
 while [ $# -gt 0 ]; do
@@ -37,10 +44,12 @@ while [ $# -gt 0 ]; do
     --wolfssl=*) wolfssl="${1#--wolfssl=}" ;;
     --out) out="${2:?--out needs a directory}"; shift ;;
     --out=*) out="${1#--out=}" ;;
+    --baseline) baseline="${2:?--baseline needs a git revision}"; shift ;;
+    --baseline=*) baseline="${1#--baseline=}" ;;
     --hold) py_args+=(--hold "${2:?--hold needs a number}"); shift ;;
     --hold=*) py_args+=(--hold "${1#--hold=}") ;;
     --quick | --no-profile | --no-doc) py_args+=("$1") ;;
-    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -91,18 +100,18 @@ command -v gnuplot >/dev/null || log "no gnuplot: the run goes on without the PN
 # One build directory per wolfSSL flavour, Release, only the three programs.
 build_notes="$out/build-notes.txt"
 : >"$build_notes"
-build() {  # build FLAVOUR DIR -> 0 if the three programs are there
-  local flavour="$1" dir="$2"
+build() {  # build FLAVOUR DIR [SOURCE NAME] -> 0 if the three programs are there
+  local flavour="$1" dir="$2" src="${3:-$root}" name="${4:-$1}"
   log "building ussl-server, ussl-client, ussl-bench (Release, wolfSSL: $flavour) in $dir"
   local t0
   t0=$(date +%s)
-  if ! timeout 1200 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DUSSL_WOLFSSL="$flavour" \
-    -DUSSL_BUILD_TESTS=OFF >"$out/build-$flavour.log" 2>&1; then
+  if ! timeout 1200 cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DUSSL_WOLFSSL="$flavour" \
+    -DUSSL_BUILD_TESTS=OFF >"$out/build-$name.log" 2>&1; then
     return 1
   fi
   timeout 1800 cmake --build "$dir" -j"$(nproc)" --target ussl-server ussl-client ussl-bench \
-    >>"$out/build-$flavour.log" 2>&1 || return 1
-  echo "$flavour: built in $(($(date +%s) - t0)) s ($dir); cmake: $(grep -m1 -o 'wolfSSL: .*' "$out/build-$flavour.log" || echo '?')" \
+    >>"$out/build-$name.log" 2>&1 || return 1
+  echo "$name: built in $(($(date +%s) - t0)) s ($dir); cmake: $(grep -m1 -o 'wolfSSL: .*' "$out/build-$name.log" || echo '?')" \
     >>"$build_notes"
 }
 flavours=()
@@ -137,6 +146,42 @@ if [ $want_system -eq 1 ]; then
     [ ${#flavours[@]} -gt 0 ] || exit 1
   fi
 fi
+
+# The baseline: REV's programs from a temporary worktree, with the newest flavour's wolfSSL.
+base_args=()
+if [ -n "$baseline" ]; then
+  base_rev=$(git -C "$root" rev-parse --short "$baseline^{commit}" 2>/dev/null) ||
+    { log "--baseline $baseline: not a commit of $root"; exit 2; }
+  base_flavour="${flavours[-1]%%=*}"
+  base_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ussl-bench-base.XXXXXX")
+  base_wt="$base_tmp/src"
+  remove_base_worktree() {
+    git -C "$root" worktree remove --force "$base_wt" >/dev/null 2>&1 || true
+    git -C "$root" worktree prune >/dev/null 2>&1 || true
+    rm -rf "$base_tmp"
+  }
+  trap remove_base_worktree EXIT
+  log "baseline: $baseline ($base_rev) in a temporary worktree ($base_wt)"
+  if git -C "$root" worktree add --detach "$base_wt" "$base_rev" >"$out/build-base.log" 2>&1; then
+    ok=1
+    if [ "$base_flavour" = tuned ] && [ -x "$base_wt/scripts/fetch-wolfssl-source.sh" ]; then
+      # REV's own pin of the wolfSSL source (cached after the first time).
+      timeout 900 "$base_wt/scripts/fetch-wolfssl-source.sh" >"$out/fetch-wolfssl-base.log" 2>&1 || ok=0
+      [ $ok -eq 1 ] || echo "base ($base_rev): its scripts/fetch-wolfssl-source.sh failed (see $out/fetch-wolfssl-base.log)" >>"$build_notes"
+    fi
+    if [ $ok -eq 1 ] && build "$base_flavour" "$root/build-bench-base" "$base_wt" base; then
+      base_args=(--base "base ($base_rev)=$root/build-bench-base/apps" --base-rev "$base_rev")
+      sed -i "s/^base: /base ($base_rev, wolfSSL $base_flavour): /" "$build_notes"
+    else
+      echo "base ($base_rev): configure or build failed (see $out/build-base.log); measured without it" >>"$build_notes"
+      log "the baseline build failed (see $out/build-base.log); the run goes on without it"
+    fi
+  else
+    echo "base ($base_rev): git worktree add failed (see $out/build-base.log)" >>"$build_notes"
+  fi
+  remove_base_worktree
+  trap - EXIT
+fi
 cat "$build_notes" >&2
 
 # --- run ---------------------------------------------------------------------
@@ -151,7 +196,7 @@ fi
 fl_args=()
 for f in "${flavours[@]}"; do fl_args+=(--flavour "$f"); done
 py_cmd=(python3 "$root/bench/run.py" --root "$root" --out "$out" --netns "$netns" --build-notes "$build_notes"
-  --build-seconds "$(($(date +%s) - start_s))" "${fl_args[@]}" "${py_args[@]}")
+  --build-seconds "$(($(date +%s) - start_s))" "${fl_args[@]}" "${base_args[@]}" "${py_args[@]}")
 log "measuring (network namespace: $netns)"
 case "$netns" in
   unshare-n) timeout -k 10 1500 unshare -n -- sh -c 'ip link set lo up && exec "$@"' sh "${py_cmd[@]}" ;;

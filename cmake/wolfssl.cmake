@@ -43,17 +43,31 @@ set(_ussl_wolfssl_configure_args
   # wolfSSL_d2i_AutoPrivateKey exist only with opensslall, which also gives
   # the OpenSSL-style error codes of Debian's build. And
   # alternative chains, as in Debian's build. No sessioncerts and no
-  # KEEP_PEER_CERT: ussl keeps the peer chain itself (from the verify
-  # callback), and those two cost ~20 KiB per idle connection. No OCSP,
+  # KEEP_PEER_CERT (NO_KEEP_PEER_CERT below, since opensslextra turns it
+  # on): ussl keeps the peer chain itself (from the verify callback), and
+  # those two cost ~20 KiB per idle connection. No OCSP,
   # which opensslall would otherwise switch on.
   --enable-opensslextra --enable-opensslall --enable-altcertchains
   --disable-ocsp
+  # wolfSSL 5.9 makes a SHA-512 Hash_DRBG the default; every WOLFSSL seeds its
+  # own RNG and runs the DRBG's known-answer health test on it, and the
+  # SHA-512 one costs more per connection (measured in ussl-server's profile:
+  # Hash512_DRBG_* and SHA-512 transforms). SP 800-90A Hash_DRBG with SHA-256,
+  # as in 5.7.2 and Debian's build, gives the same 256-bit security strength.
+  --disable-sha512-drbg
 )
 # Defines without a configure switch of their own. They land in options.h.
 set(_ussl_wolfssl_cppflags
   -DHAVE_SECRET_CALLBACK         # wolfSSL_set_tls13_secret_cb: ussl writes keylog itself
   -DWOLFSSL_ALWAYS_KEEP_SNI      # the server can still read the SNI after the handshake
   -DWOLFSSL_STATIC_RSA           # RSA key transport suites (TLS_RSA_WITH_*), for legacy fixtures only
+  -DNO_KEEP_PEER_CERT            # wolfSSL 5.9's settings.h keeps a parsed copy of the peer's certificate
+                                 # in every WOLFSSL (WOLFSSL_X509, 5,232 bytes, embedded even when no
+                                 # certificate comes) whenever the OpenSSL layer is on; ussl reads the
+                                 # raw chain in its verify callback and never asks for it
+  -DWOLFSSL_NO_COPY_CERT         # with opensslall, 5.9 copies the certificate and chain of the WOLFSSL_CTX
+                                 # into every WOLFSSL (~1.2 KB per connection for ECDSA P-256); the
+                                 # Context outlives its sockets, so sharing the CTX's buffers is safe
   -DWOLFSSL_GETRANDOM            # seed each RNG with getrandom(), not open/read/close of /dev/urandom
                                  # (two RNGs per server connection: 6 system calls saved, and no
                                  # /dev needed in a chroot or a minimal container)

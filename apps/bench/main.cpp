@@ -296,8 +296,9 @@ int main(int argc, char** argv) {
   app.add_option("--port", cfg.port, "Connect to this TCP port.")->check(CLI::Range(1, 65535))->capture_default_str();
   app.add_option("--server-hostname", cfg.server_hostname, "Send this SNI and verify this name.");
   app.add_option("--cert-reqs", cfg.tls.cert_reqs, "Verify the server: none, optional, required.")
-      ->check(CLI::IsMember({"none", "optional", "required"}))
-      ->capture_default_str();
+      ->transform(ussl::apps::enum_names(ussl::apps::cert_reqs_names()))
+      ->type_name("TEXT")
+      ->default_str("none");
   app.add_option("--ca-certs", cfg.tls.ca_certs, "Trust anchors (PEM/DER file or directory).")->type_name("PATH");
   auto* keyfile =
       app.add_option("--keyfile", cfg.tls.keyfile, "Private key of the client certificate.")->type_name("PATH");
@@ -318,7 +319,9 @@ int main(int argc, char** argv) {
                  "Send this many bytes per connection (a line) and read them back (echo server).")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30));
   app.add_option("--tls-version", cfg.tls.tls_version, "Pin the protocol version: 1.2 or 1.3.")
-      ->check(CLI::IsMember({"1.2", "1.3"}));
+      ->transform(ussl::apps::enum_names(ussl::apps::EnumNames<ussl::TlsVersion>{{"1.2", ussl::TlsVersion::tls1_2},
+                                                                                 {"1.3", ussl::TlsVersion::tls1_3}}))
+      ->type_name("TEXT");
   app.add_option("--ciphers", cfg.tls.ciphers,
                  "Allow only these cipher suites, IANA or wolfSSL names (as ussl-client's --ciphers).")
       ->type_name("LIST");
@@ -348,7 +351,6 @@ int main(int argc, char** argv) {
     }
     cfg.count = cfg.hold;
   }
-  if (!cfg.tls.tls_version.empty()) cfg.tls.tls_version = "TLSv" + cfg.tls.tls_version;
   ussl::apps::raise_fd_limit();
 
   addrinfo hints{};

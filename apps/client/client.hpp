@@ -36,10 +36,13 @@ struct ClientConfig {
   std::string recv_file;  // also write the data received here
   // Offline verification (--chain-file): no connection.
   std::string chain_file;
-  std::string chain_role = "server";
-  bool cert_reqs_given = false;  // --cert-reqs was on the command line
-  ScanFlags scan;                // --scan and its settings
+  ChainRole chain_role = ChainRole::server;  // --chain-role
+  bool cert_reqs_given = false;              // --cert-reqs was on the command line
+  ScanFlags scan;                            // --scan and its settings
 };
+
+// --chain-role: server, client.
+const EnumNames<ChainRole>& chain_role_names();
 
 // Runs the client connection(s) and prints the report; returns the exit code.
 int run_client(const ClientConfig& config);

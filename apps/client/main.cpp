@@ -114,9 +114,10 @@ int main(int argc, char** argv) {
           ->excludes(host);
   app.add_option("--chain-role", c.chain_role,
                  "With --chain-file, judge the leaf as a server (EKU serverAuth) or client (clientAuth) certificate.")
-      ->check(CLI::IsMember({"server", "client"}))
+      ->transform(enum_names(chain_role_names()))
+      ->type_name("TEXT")
       ->needs(chain_file)
-      ->capture_default_str();
+      ->default_str("server");
   add_scan_flags(app, c);
 
   const bool json = argv_has(argc, argv, "--json");

@@ -54,7 +54,7 @@ struct Offline {
     const auto chain = read_certificates(read_chain_file(c.chain_file), "chain-file '" + c.chain_file + "'");
 
     VerifyPolicy policy;
-    policy.role = c.chain_role == "client" ? ChainRole::client : ChainRole::server;
+    policy.role = c.chain_role;
     if (!c.server_hostname.empty()) policy.hostname = c.server_hostname;
     policy.at = options.verify_at;
     policy.max_depth = options.max_chain_depth;
@@ -91,6 +91,11 @@ struct Offline {
 
 }  // namespace
 
+const EnumNames<ChainRole>& chain_role_names() {
+  static const EnumNames<ChainRole> names{{"server", ChainRole::server}, {"client", ChainRole::client}};
+  return names;
+}
+
 int run_offline(const ClientConfig& config) {
   Offline o{config, {}, {}, "none", {}, {}};
   try {
@@ -114,7 +119,7 @@ int run_offline(const ClientConfig& config) {
            {"ca_certs", o.anchors_path ? Json(*o.anchors_path) : Json(nullptr)},
            {"ca_source", o.anchors_source},
            {"chain_file", config.chain_file},
-           {"chain_role", config.chain_role}};
+           {"chain_role", std::string(chain_role_name(config.chain_role))}};
   report["peer_closed"] = false;
   report["connections"] = Json::array();
   report["session"] = Json{{"in", nullptr}, {"out", nullptr}, {"saved", false}, {"offered", nullptr}};
@@ -138,7 +143,7 @@ int run_offline(const ClientConfig& config) {
   };
   const ConnectionRecord& f = o.facts;
   line("chain-file", config.chain_file + " (" + std::to_string(f.peer_chain.size()) + " certificate(s), role " +
-                         config.chain_role + ", no connection)");
+                         std::string(chain_role_name(config.chain_role)) + ", no connection)");
   for (std::size_t i = 0; i < f.peer_chain.size(); ++i) {
     line(i == 0 ? "certificate" : "", "[" + std::to_string(i) + "] " + f.peer_chain[i].subject + " (" +
                                           key_summary(f.peer_chain[i]) + "), valid " + f.peer_chain[i].not_before +

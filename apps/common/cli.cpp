@@ -16,52 +16,11 @@
 #include "common/keylog.hpp"
 #include "common/report.hpp"
 #include "common/text.hpp"
+#include "ussl/names.hpp"
 #include "ussl/socket.hpp"
 
 namespace ussl::apps {
 namespace {
-
-CertReqs cert_reqs_from(const std::string& name) {
-  if (name == "required") return CertReqs::required;
-  if (name == "optional") return CertReqs::optional;
-  return CertReqs::none;
-}
-
-std::optional<TlsVersion> version_from(const std::string& name) {
-  if (name == "TLSv1.0") return TlsVersion::tls1_0;
-  if (name == "TLSv1.1") return TlsVersion::tls1_1;
-  if (name == "TLSv1.2") return TlsVersion::tls1_2;
-  if (name == "TLSv1.3") return TlsVersion::tls1_3;
-  return std::nullopt;
-}
-
-// "1.0" ... "1.3", "TLSv1.0" ... "TLSv1.3" (any case; "TLSv1" too) -> "TLSv1.0" ... "TLSv1.3".
-CLI::Validator version_names() {
-  return CLI::Validator(
-      [](std::string& value) -> std::string {
-        std::string lower = value;
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (lower == "1.0" || lower == "tlsv1.0" || lower == "tlsv1") {
-          value = "TLSv1.0";
-          return {};
-        }
-        if (lower == "1.1" || lower == "tlsv1.1") {
-          value = "TLSv1.1";
-          return {};
-        }
-        if (lower == "1.2" || lower == "tlsv1.2") {
-          value = "TLSv1.2";
-          return {};
-        }
-        if (lower == "1.3" || lower == "tlsv1.3") {
-          value = "TLSv1.3";
-          return {};
-        }
-        return "expected 1.0, 1.1, 1.2 or 1.3 (also TLSv1.0 ... TLSv1.3), got '" + value + "'";
-      },
-      "");
-}
 
 // A list with suites of one protocol version only implies that version
 // (a peer would otherwise pick the other one and find no common suite);
@@ -84,8 +43,6 @@ void limit_versions_to_suites(Options& options, const std::string& wolfssl_list)
   if (!tls12 && !options.min_version) options.min_version = TlsVersion::tls1_3;
 }
 
-CrlCheck crl_check_from(const std::string& name) { return name == "chain" ? CrlCheck::chain : CrlCheck::leaf; }
-
 std::string exit_code_footer() {
   std::string text = "Exit codes:";
   for (const auto& info : exit_code_table())
@@ -94,6 +51,56 @@ std::string exit_code_footer() {
 }
 
 }  // namespace
+
+const EnumNames<CertReqs>& cert_reqs_names() {
+  static const EnumNames<CertReqs> names{
+      {"none", CertReqs::none}, {"optional", CertReqs::optional}, {"required", CertReqs::required}};
+  return names;
+}
+
+const EnumNames<CrlCheck>& crl_check_names() {
+  static const EnumNames<CrlCheck> names{{"leaf", CrlCheck::leaf}, {"chain", CrlCheck::chain}};
+  return names;
+}
+
+CLI::Validator tls_version_names() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::string lower = value;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::optional<TlsVersion> version;
+        if (lower == "1.0" || lower == "tlsv1.0" || lower == "tlsv1") version = TlsVersion::tls1_0;
+        if (lower == "1.1" || lower == "tlsv1.1") version = TlsVersion::tls1_1;
+        if (lower == "1.2" || lower == "tlsv1.2") version = TlsVersion::tls1_2;
+        if (lower == "1.3" || lower == "tlsv1.3") version = TlsVersion::tls1_3;
+        if (!version) return "expected 1.0, 1.1, 1.2 or 1.3 (also TLSv1.0 ... TLSv1.3), got '" + value + "'";
+        // CLI11 converts an enum from its underlying integer.
+        value = std::to_string(static_cast<std::underlying_type_t<TlsVersion>>(*version));
+        return {};
+      },
+      "{1.0,1.1,1.2,1.3}");
+}
+
+std::string check_sni_spec(const std::string& spec) {
+  const std::size_t first = spec.find(':');
+  const std::size_t last = spec.rfind(':');
+  if (first == std::string::npos || first == last) return "expected NAME:CERTFILE:KEYFILE, got '" + spec + "'";
+  if (first == 0 || last == first + 1 || last + 1 == spec.size())
+    return "NAME, CERTFILE and KEYFILE must not be empty in '" + spec + "'";
+  try {
+    normalize_server_name(spec.substr(0, first));  // a U-label must have an A-label
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return {};
+}
+
+SniCertificate parse_sni(const std::string& spec) {
+  const std::size_t first = spec.find(':');
+  const std::size_t last = spec.rfind(':');
+  return {spec.substr(0, first), spec.substr(first + 1, last - first - 1), spec.substr(last + 1)};
+}
 
 std::string version_text(const std::string& program) {
   std::string text = program + " " + USSL_VERSION + " (wolfSSL " + wolfssl_version() + ")\nwolfSSL features:";
@@ -135,8 +142,9 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                           "(request, verify if sent), required (reject clients without a valid one)."
                         : "Set how to treat the server certificate: none (verify and report, never fail), "
                           "optional or required (fail the handshake when verification fails).")
-      ->check(CLI::IsMember({"none", "optional", "required"}))
-      ->capture_default_str();
+      ->transform(enum_names(cert_reqs_names()))
+      ->type_name("TEXT")
+      ->default_str("none");
   app.add_option("--ca-certs", flags.ca_certs,
                  server ? "Load the trust anchors for client certificates from PATH (PEM/DER file or directory)."
                         : "Load the trust anchors from PATH (PEM/DER file or directory). Default when "
@@ -161,16 +169,16 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
                              "Speak only this protocol version: 1.2 or 1.3 (also TLSv1.2, TLSv1.3); 1.0 and 1.1 are "
                              "legacy, with legacy suites, on a wolfSSL built with them.")
                   ->type_name("VERSION")
-                  ->transform(version_names());
+                  ->transform(tls_version_names());
   app.add_option("--min-version", flags.min_version,
                  "Refuse protocol versions below this one: 1.0, 1.1, 1.2 or 1.3 (default 1.2).")
       ->type_name("VERSION")
-      ->transform(version_names())
+      ->transform(tls_version_names())
       ->excludes(pin);
   app.add_option("--max-version", flags.max_version,
                  "Refuse protocol versions above this one: 1.0, 1.1, 1.2 or 1.3 (default 1.3).")
       ->type_name("VERSION")
-      ->transform(version_names())
+      ->transform(tls_version_names())
       ->excludes(pin);
   app.add_option("--ciphers", flags.ciphers,
                  "Allow only these cipher suites, ':' or ',' separated, as IANA or wolfSSL names "
@@ -203,8 +211,9 @@ void add_tls_flags(CLI::App& app, TlsFlags& flags, bool server) {
       ->type_name("PATH");
   app.add_option("--crl-check", flags.crl_check,
                  "With --crl, check the leaf only (leaf) or every certificate below the trust anchor (chain).")
-      ->check(CLI::IsMember({"leaf", "chain"}))
-      ->capture_default_str();
+      ->transform(enum_names(crl_check_names()))
+      ->type_name("TEXT")
+      ->default_str("leaf");
   app.add_option("--at", flags.at,
                  "Verify certificates as of TIME instead of now: RFC 3339 (2030-01-01T00:00:00Z) or an offset "
                  "from now (+30d, -12h, +90m, +45s, +2w).")
@@ -309,13 +318,13 @@ std::int64_t parse_at(const std::string& text, std::int64_t now) {
 Options options_from(const TlsFlags& flags, bool server) {
   Options options;
   options.server_side = server;
-  options.cert_reqs = cert_reqs_from(flags.cert_reqs);
+  options.cert_reqs = flags.cert_reqs;
   if (!flags.ca_certs.empty()) options.ca_certs = flags.ca_certs;
   if (!flags.certfile.empty()) options.certfile = flags.certfile;
   if (!flags.keyfile.empty()) options.keyfile = flags.keyfile;
   options.do_handshake = !flags.defer_handshake;
-  options.min_version = version_from(flags.tls_version.empty() ? flags.min_version : flags.tls_version);
-  options.max_version = version_from(flags.tls_version.empty() ? flags.max_version : flags.tls_version);
+  options.min_version = flags.tls_version ? flags.tls_version : flags.min_version;
+  options.max_version = flags.tls_version ? flags.tls_version : flags.max_version;
   if (!flags.ciphers.empty()) {
     const std::string list = to_wolfssl_cipher_list(flags.ciphers);
     check_cipher_list(list, flags.ciphers);
@@ -331,7 +340,7 @@ Options options_from(const TlsFlags& flags, bool server) {
   options.security_level = flags.security_level;
   options.max_chain_depth = flags.max_chain_depth;
   if (!flags.crl.empty()) options.crl = flags.crl;
-  options.crl_check = crl_check_from(flags.crl_check);
+  options.crl_check = flags.crl_check;
   if (!flags.at.empty()) options.verify_at = parse_at(flags.at, static_cast<std::int64_t>(std::time(nullptr)));
   return options;
 }

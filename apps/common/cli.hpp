@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ussl/options.hpp"
@@ -20,16 +21,61 @@ struct CommonFlags {
   std::vector<std::string> expect;  // FIELD=VALUE
 };
 
+// The names of an enum's values on the command line, in --help order.
+template <class E>
+using EnumNames = std::vector<std::pair<std::string, E>>;
+
+// Binds an option straight to an enum (`app.add_option("--mode", mode)
+// ->transform(enum_names(kNames))`): the value must be one of the names
+// (the set is shown in --help as "{echo,http,...}"; another value is a usage
+// error, "--mode: bogus not in {echo,http,discard,source}", as CLI11's
+// IsMember says it) and is stored as the matching enum value. Give the
+// option its default with ->default_str(name).
+template <class E>
+CLI::Validator enum_names(const EnumNames<E>& names) {
+  std::vector<std::string> keys;
+  for (const auto& entry : names) keys.push_back(entry.first);
+  const CLI::Validator member = CLI::IsMember(keys);
+  return CLI::Validator(
+      [member, names](std::string& value) {
+        std::string error = member(value);
+        if (!error.empty()) return error;
+        for (const auto& [name, e] : names) {
+          if (name != value) continue;
+          // CLI11 converts an enum from its underlying integer.
+          value = std::to_string(static_cast<std::underlying_type_t<E>>(e));
+          break;
+        }
+        return std::string{};
+      },
+      member.get_description());
+}
+
+// --cert-reqs: none, optional, required.
+const EnumNames<CertReqs>& cert_reqs_names();
+// --crl-check: leaf, chain.
+const EnumNames<CrlCheck>& crl_check_names();
+
+// --tls-version, --min-version, --max-version: "1.0" ... "1.3", also
+// "TLSv1.0" ... "TLSv1.3" in any case and "TLSv1", stored as the TlsVersion.
+// Another value is a usage error ("expected 1.0, 1.1, 1.2 or 1.3 ...").
+CLI::Validator tls_version_names();
+
+// --sni NAME:CERTFILE:KEYFILE: checks one value (returns an error message or
+// ""), and splits a checked one.
+std::string check_sni_spec(const std::string& spec);
+SniCertificate parse_sni(const std::string& spec);
+
 struct TlsFlags {
-  std::string cert_reqs = "none";
+  CertReqs cert_reqs = CertReqs::none;
   std::string ca_certs;
   std::string certfile;
   std::string keyfile;
   bool defer_handshake = false;
   bool nonblocking = false;
-  std::string tls_version;  // pin: min = max
-  std::string min_version;  // "TLSv1.2" / "TLSv1.3" once parsed ("1.2", "1.3" are accepted)
-  std::string max_version;
+  std::optional<TlsVersion> tls_version;  // pin: min = max
+  std::optional<TlsVersion> min_version;
+  std::optional<TlsVersion> max_version;
   std::string ciphers;  // as given: IANA or wolfSSL names
   std::string alpn;     // comma-separated protocols
   std::string keylog;   // file; else $SSLKEYLOGFILE
@@ -38,7 +84,7 @@ struct TlsFlags {
   int security_level = 2;
   int max_chain_depth = kDefaultMaxChainDepth;
   std::string crl;  // file or directory
-  std::string crl_check = "leaf";
+  CrlCheck crl_check = CrlCheck::leaf;
   std::string at;            // RFC 3339 instant or +30d-style offset
   std::string groups;        // key-exchange groups, IANA names, comma or colon separated
   std::string key_shares;    // client: groups with a key share in the first ClientHello

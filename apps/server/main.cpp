@@ -24,8 +24,12 @@ int main(int argc, char** argv) {
       app.add_option("--mode", c.mode,
                      "Serve each connection: echo (send back what arrives), http (answer each request with a page "
                      "describing the connection), discard (read and drop), source (send --source-bytes, then close).")
-          ->check(CLI::IsMember({"echo", "http", "discard", "source"}))
-          ->capture_default_str();
+          ->transform(enum_names(EnumNames<ServeMode>{{"echo", ServeMode::echo},
+                                                      {"http", ServeMode::http},
+                                                      {"discard", ServeMode::discard},
+                                                      {"source", ServeMode::source}}))
+          ->type_name("TEXT")
+          ->default_str("echo");
   app.add_option("--source-bytes", c.source_bytes, "Send N bytes per connection in --mode source.")
       ->type_name("N")
       ->capture_default_str();

@@ -12,12 +12,16 @@
 
 namespace ussl::apps {
 
+// What the server does with each connection's bytes (--mode); STARTTLS is
+// chosen by --starttls instead.
+enum class ServeMode { echo, http, discard, source, starttls };
+
 struct ServerConfig {
   CommonFlags common;
   TlsFlags tls;
   std::string bind = "127.0.0.1";
   int port = 4433;
-  std::string mode = "echo";  // echo, http, discard, source
+  ServeMode mode = ServeMode::echo;  // --mode: echo, http, discard, source
   std::uint64_t source_bytes = 65536;
   std::vector<std::string> sni;  // NAME:CERTFILE:KEYFILE
   int accept = 0;                // 0: until SIGINT/SIGTERM
@@ -34,9 +38,6 @@ int run_server(const ServerConfig& config);
 
 // The number of cores this process may run on (its CPU affinity), at least 1.
 int usable_cores();
-
-// Checks one --sni value; returns an error message or "".
-std::string check_sni_spec(const std::string& spec);
 
 // Prints a command line that did not parse as an "error" event (--json).
 void print_server_usage_error(const std::string& message);

@@ -20,6 +20,8 @@ APPLICATION_DATA = 23
 # Handshake message types (RFC 8446 §4).
 CLIENT_HELLO = 1
 SERVER_HELLO = 2
+SERVER_KEY_EXCHANGE = 12
+SERVER_HELLO_DONE = 14
 
 # Extension types (IANA TLS ExtensionType Values).
 EXT_SERVER_NAME = 0
@@ -35,6 +37,8 @@ SECP256R1 = 0x0017
 ECDSA_SECP256R1_SHA256 = 0x0403
 RSA_PSS_RSAE_SHA256 = 0x0804
 RSA_PKCS1_SHA256 = 0x0401
+RSA_PKCS1_SHA1 = 0x0201
+ECDSA_SHA1 = 0x0203
 
 # The HelloRetryRequest "random" (RFC 8446 §4.1.3).
 HRR_RANDOM = bytes.fromhex("CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
@@ -128,6 +132,18 @@ def client_hello(server_name=None, tls13=True, suites=None, extensions=None, ext
     body = (u16(0x0303) + os.urandom(32) + vec8(session_id) + vec16(b"".join(u16(s) for s in suites)) +
             vec8(b"\x00") + vec16(b"".join(extensions)))
     return u8(CLIENT_HELLO) + u24(len(body)) + body
+
+
+def ecdhe_signature_scheme(server_key_exchange):
+    """The SignatureAndHashAlgorithm of a TLS 1.2 ECDHE ServerKeyExchange body (RFC 8422 5.4):
+    curve_type, named_curve, the point, then the two scheme bytes."""
+    point_length = server_key_exchange[3]
+    return int.from_bytes(server_key_exchange[4 + point_length:6 + point_length], "big")
+
+
+def empty_record(content_type):
+    """A record with no content (records() makes none for an empty payload)."""
+    return u8(content_type) + u16(0x0303) + u16(0)
 
 
 def records(payload, content_type=HANDSHAKE, fragment=16384, version=0x0301):
@@ -234,6 +250,32 @@ class RawClient:
                     return Answer(kind, records_seen=seen)
         except ConnectionResetError:
             return Answer("reset", records_seen=seen)
+
+    def tls12_server_flight(self):
+        """The handshake messages of a TLS 1.2 server's first flight, [(type, body)], up to its
+        ServerHelloDone; returns (messages, answer) where answer is the Answer that ended it early
+        (alert, close, reset) or None."""
+        deadline = time.monotonic() + self.timeout
+        messages, pending = [], b""
+        try:
+            while True:
+                record = self.read_record(deadline)
+                if record is None:
+                    return messages, Answer("closed")
+                content_type, payload = record
+                if content_type == ALERT and len(payload) >= 2:
+                    return messages, Answer("alert", payload[0], payload[1])
+                if content_type != HANDSHAKE:
+                    continue
+                pending += payload
+                while len(pending) >= 4 and len(pending) >= 4 + int.from_bytes(pending[1:4], "big"):
+                    length = int.from_bytes(pending[1:4], "big")
+                    messages.append((pending[0], pending[4:4 + length]))
+                    pending = pending[4 + length:]
+                    if messages[-1][0] == SERVER_HELLO_DONE:
+                        return messages, None
+        except ConnectionResetError:
+            return messages, Answer("reset")
 
     def read_to_end(self):
         """Reads every record until EOF; returns (records, how) with how 'eof' or 'reset'."""

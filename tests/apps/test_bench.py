@@ -7,12 +7,14 @@ Usage: test_bench.py --bench B --server S --certs DIR
 import argparse
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
-import threading
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import ussl_proc  # noqa: E402
 
 ARGS = None
 
@@ -26,20 +28,11 @@ class BenchTests(unittest.TestCase):
     def start_server(self, accept):
         cert = os.path.join(ARGS.certs, "server-chain.pem")
         key = os.path.join(ARGS.certs, "server.key")
-        proc = subprocess.Popen([ARGS.server, "--certfile", cert, "--keyfile", key, "--port", "0", "--accept",
-                                 str(accept), "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True)
-
-        def stop():
-            proc.kill()
-            proc.wait(timeout=10)
-            proc.stdout.close()
-        self.addCleanup(stop)
-        event = json.loads(proc.stdout.readline())
-        self.assertEqual(event["event"], "listening")
-        # Keep reading its events: an undrained 64 KiB pipe would stop the server mid-run.
-        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-        return event["port"]
+        # ussl_proc reads the server's events in a thread: an undrained 64 KiB pipe would stop it mid-run.
+        srv = ussl_proc.UsslServer([ARGS.server, "--certfile", cert, "--keyfile", key, "--port", "0", "--accept",
+                                    str(accept), "--json"])
+        self.addCleanup(srv.kill)
+        return srv.port
 
     def test_bench_completes_every_connection_against_ussl_server(self):
         port = self.start_server(20)

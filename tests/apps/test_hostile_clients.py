@@ -397,6 +397,141 @@ class LargeHelloTests(HostileTestCase):
         client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
         self.assertEqual(client.first_answer().kind, "server_hello")
 
+    def test_server_refuses_an_empty_ffdhe_key_share_with_decode_error(self):
+        # Kept on purpose (docs/interop.md): key_exchange<1..2^16-1> (RFC 8446 4.2.8) makes an
+        # empty share a syntax error, and RFC 8446 6 answers that with decode_error, as OpenSSL
+        # does; tlsfuzzer's test-tls13-ffdhe-groups expects illegal_parameter, its test-x25519
+        # decode_error for the same empty share.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        ffdhe2048 = 0x0100
+        hello = raw_tls.client_hello(b"localhost", extensions=[
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(ffdhe2048))),
+            raw_tls.signature_algorithms_extension([raw_tls.ECDSA_SECP256R1_SHA256]),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_VERSIONS, raw_tls.vec8(raw_tls.u16(0x0304))),
+            raw_tls.extension(raw_tls.EXT_KEY_SHARE, raw_tls.vec16(raw_tls.u16(ffdhe2048) + raw_tls.vec16(b""))),
+        ], suites=raw_tls.TLS13_SUITES)
+        client.send(raw_tls.records(hello))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "decode_error"), reply)
+
+    def test_server_finds_a_usable_signature_scheme_after_thousands_of_repeats_of_another(self):
+        # tlsfuzzer's test-tls13-signature-algorithms, "duplicated N non-rsa schemes": repeats are
+        # skipped (patch 0023), so the list's distinct schemes count, not its length.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        dsa_sha1 = 0x0202
+        schemes = [dsa_sha1] * 20000 + [raw_tls.ECDSA_SECP256R1_SHA256]
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
+        self.assertEqual(client.first_answer().kind, "server_hello")
+
+    def test_server_reads_at_most_64_distinct_signature_schemes(self):
+        # The documented bound (WOLFSSL_MAX_SIGALGO, 128 bytes): a usable scheme 65th among
+        # distinct ones is not seen, and the server finds none in common.
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        schemes = [0xFE00 + i for i in range(64)] + [raw_tls.ECDSA_SECP256R1_SHA256]
+        client.send(raw_tls.records(raw_tls.client_hello(b"localhost", signature_schemes=schemes)))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "handshake_failure"), reply)
+
+    def test_server_ignores_an_empty_connection_id_extension_over_tls(self):
+        # connection_id (54, RFC 9146) is DTLS-only; tlsfuzzer's test-large-hello sends it empty
+        # among thousands of empty extensions (patch 0022).
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        for tls13 in (True, False):
+            with self.subTest(tls13=tls13):
+                client = self.raw(srv)
+                empty_cid = raw_tls.extension(54, b"")
+                client.send(raw_tls.records(raw_tls.client_hello(b"localhost", tls13=tls13,
+                                                                 extra_extensions=[empty_cid])))
+                self.assertEqual(client.first_answer().kind, "server_hello")
+
+
+class Tls12SignatureTests(HostileTestCase):
+    """RFC 5246 7.4.1.4.1: a TLS 1.2 client without signature_algorithms gets the hash it implies
+    (SHA-1); one that sends the list never gets SHA-1 (ussl offers none, RFC 9155)."""
+
+    def rsa_server(self):
+        return self.server("--certfile", test_apps.cert("server-rsa-chain.pem"), "--keyfile",
+                           test_apps.cert("server-rsa.key"), certs=False)
+
+    def tls12_hello(self, suite, schemes=None):
+        extensions = [
+            raw_tls.server_name_extension(b"localhost"),
+            raw_tls.extension(raw_tls.EXT_SUPPORTED_GROUPS, raw_tls.vec16(raw_tls.u16(raw_tls.SECP256R1))),
+            raw_tls.extension(raw_tls.EXT_EC_POINT_FORMATS, raw_tls.vec8(b"\x00")),
+        ]
+        if schemes is not None:
+            extensions.append(raw_tls.signature_algorithms_extension(schemes))
+        return raw_tls.records(raw_tls.client_hello(None, tls13=False, suites=[suite], extensions=extensions))
+
+    def server_key_exchange_scheme(self, srv, hello):
+        client = self.raw(srv)
+        client.send(hello)
+        messages, answer = client.tls12_server_flight()
+        self.assertIsNone(answer, answer)
+        bodies = [body for kind, body in messages if kind == raw_tls.SERVER_KEY_EXCHANGE]
+        self.assertEqual(len(bodies), 1, [kind for kind, _ in messages])
+        return raw_tls.ecdhe_signature_scheme(bodies[0])
+
+    def test_server_signs_with_rsa_pkcs1_sha1_for_a_tls12_client_without_signature_algorithms(self):
+        # tlsfuzzer's test-ecdhe-padded-shared-secret sends such a hello and checks the scheme.
+        needs_ussl_wolfssl(self)
+        srv = self.rsa_server()
+        scheme = self.server_key_exchange_scheme(srv, self.tls12_hello(0xC02F))  # ECDHE_RSA_AES_128_GCM
+        self.assertEqual(scheme, raw_tls.RSA_PKCS1_SHA1)
+
+    def test_server_signs_with_ecdsa_sha1_for_a_tls12_client_without_signature_algorithms(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        scheme = self.server_key_exchange_scheme(srv, self.tls12_hello(0xC02B))  # ECDHE_ECDSA_AES_128_GCM
+        self.assertEqual(scheme, raw_tls.ECDSA_SHA1)
+
+    def test_server_skips_sha1_in_the_signature_algorithms_a_tls12_client_sent(self):
+        needs_ussl_wolfssl(self)
+        srv = self.rsa_server()
+        hello = self.tls12_hello(0xC02F, [raw_tls.RSA_PKCS1_SHA1, raw_tls.RSA_PKCS1_SHA256])
+        self.assertEqual(self.server_key_exchange_scheme(srv, hello), raw_tls.RSA_PKCS1_SHA256)
+
+    def test_server_refuses_a_tls12_client_that_offers_only_sha1_signatures_with_handshake_failure(self):
+        needs_ussl_wolfssl(self)
+        srv = self.rsa_server()
+        client = self.raw(srv)
+        client.send(self.tls12_hello(0xC02F, [raw_tls.RSA_PKCS1_SHA1]))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "handshake_failure"), reply)
+
+
+class InterleavedRecordTests(HostileTestCase):
+    """RFC 8446 5.1: records of another type must not come between the fragments of a handshake
+    message; tlsfuzzer's test-tls13-zero-length-data ("zero-length app data interleaved in
+    handshake") expects unexpected_message."""
+
+    def test_server_refuses_an_empty_application_data_record_inside_a_fragmented_client_hello(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        hello = raw_tls.client_hello(b"localhost")
+        half = len(hello) // 2
+        client.send_records(raw_tls.records(hello[:half]))
+        client.send(raw_tls.empty_record(raw_tls.APPLICATION_DATA))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "unexpected_message"), reply)
+
+    def test_server_refuses_an_empty_application_data_record_before_the_client_hello(self):
+        needs_ussl_wolfssl(self)
+        srv = self.server()
+        client = self.raw(srv)
+        client.send(raw_tls.empty_record(raw_tls.APPLICATION_DATA))
+        reply = client.first_answer()
+        self.assertEqual((reply.kind, reply.level, reply.alert), ("alert", 2, "unexpected_message"), reply)
+
 
 def main():
     parser = argparse.ArgumentParser(add_help=False)

@@ -21,6 +21,10 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import ussl_proc  # noqa: E402
+
 CLIENT = os.environ.get("USSL_CLIENT", "")
 SERVER = os.environ.get("USSL_SERVER", "")
 CERTS = os.environ.get("USSL_CERTS", "")
@@ -103,12 +107,12 @@ def start_s_server(test, *args, leaf="server-rsa-chain.pem", key="server-rsa.key
 def start_ussl_server(test, *args):
     cmd = [SERVER, "--port", "0", "--certfile", cert("server-rsa-chain.pem"), "--keyfile", cert("server-rsa.key"),
            "--json"] + list(args)
-    proc = Proc(cmd)
-    test.addCleanup(proc.stop)
-    m = proc.wait_for(rb'"port":(\d+)', START_TIMEOUT)
-    if not m:
-        raise AssertionError("ussl-server did not start: " + proc.out.decode(errors="replace"))
-    return int(m.group(1))
+    try:
+        srv = ussl_proc.UsslServer(cmd, start_timeout=START_TIMEOUT)
+    except ussl_proc.ServerStartError as e:
+        raise AssertionError(f"ussl-server did not start: {e}") from None
+    test.addCleanup(srv.kill)
+    return srv.port
 
 
 def policy(name):
@@ -329,6 +333,61 @@ class ScanAgainstOpenSslTests(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(r["scan"]["features"]["fallback_scsv"], "supported")
         self.assertEqual(r["scan"]["reasons"]["features"]["fallback_scsv"], "alert inappropriate_fallback")
+
+
+OPENSSL35 = os.environ.get("USSL_OPENSSL35") or os.path.expanduser("~/.cache/ussl/peers/bin/openssl35")
+
+
+class ScanAgainstOpenSsl35Tests(unittest.TestCase):
+    """OpenSSL 3.5 (trixie's, fetched by scripts/fetch-peers.sh) as the ground truth where post-quantum
+    groups matter: each server is configured with an explicit group list; the scan must report exactly it."""
+
+    def setUp(self):
+        if not os.access(OPENSSL35, os.X_OK):
+            self.skipTest(f"OpenSSL 3.5 peer missing at {OPENSSL35} (scripts/fetch-peers.sh fetches it)")
+
+    def start(self, *args):
+        cmd = [OPENSSL35, "s_server", "-accept", "127.0.0.1:0", "-cert", cert("server-rsa-chain.pem"),
+               "-key", cert("server-rsa.key"), "-www", "-tls1_3"] + list(args)
+        proc = Proc(cmd)
+        self.addCleanup(proc.stop)
+        m = proc.wait_for(rb"ACCEPT 127\.0\.0\.1:(\d+)", START_TIMEOUT)
+        if not m:
+            raise AssertionError("OpenSSL 3.5 s_server did not start: " + proc.out.decode(errors="replace"))
+        return int(m.group(1))
+
+    def test_hybrid_and_classical_groups_are_reported_exactly(self):
+        port = self.start("-groups", "SecP256r1MLKEM768:X25519MLKEM768:X25519")
+        proc, r = run_scan(port, what="versions,groups")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        s = r["scan"]
+        self.assertEqual([k for k, v in s["versions"].items() if v == "accepted"], ["tls1_3"])
+        self.assertEqual(sorted(s["groups"]["tls1_3"]), ["SecP256r1MLKEM768", "X25519MLKEM768", "x25519"])
+        self.assertEqual(s["groups"]["tls1_2"], [])
+        # OpenSSL 3.5: groups joined by ':' form one tuple of equal preference, so the client's order wins.
+        self.assertEqual(s["group_order"], "client")
+
+    def test_server_group_order_is_seen_when_the_server_enforces_one(self):
+        # '/' separates OpenSSL 3.5's preference tuples: the server's first group wins whatever the client's order.
+        port = self.start("-groups", "SecP256r1MLKEM768/X25519MLKEM768/X25519")
+        proc, r = run_scan(port, what="groups")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(r["scan"]["preferred_group"], "SecP256r1MLKEM768")
+        self.assertEqual(r["scan"]["group_order"], "server")
+
+    def test_post_quantum_only_server_accepts_only_its_hybrid(self):
+        port = self.start("-groups", "X25519MLKEM768")
+        proc, r = run_scan(port, what="groups")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(r["scan"]["groups"]["tls1_3"], ["X25519MLKEM768"])
+        self.assertEqual(r["scan"]["preferred_group"], "X25519MLKEM768")
+
+    def test_hybrid_without_a_default_key_share_is_reached_through_hello_retry(self):
+        port = self.start("-groups", "SecP384r1MLKEM1024")
+        proc, r = run_scan(port, what="groups")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(r["scan"]["groups"]["tls1_3"], ["SecP384r1MLKEM1024"])
+        self.assertEqual(r["scan"]["hello_retry_request"], "yes")
 
 
 class ScanAgainstNginxTests(unittest.TestCase):
