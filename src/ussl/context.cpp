@@ -318,7 +318,7 @@ std::shared_ptr<const Context> Context::create(const Options& options) {
 #endif
   }
   // Whether a certificate's key is RSASSA-PSS, for reporting our own
-  // signature scheme (socket.cpp) without decoding it per connection.
+  // signature scheme (handshake.cpp) without decoding it per connection.
   const auto key_is_pss = [](const std::string& cert) {
     try {
       const auto certs = read_certificates(cert, "certfile");

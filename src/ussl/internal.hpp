@@ -46,7 +46,8 @@ std::string wolfssl_error_text(int code);
 // that does not parse.
 bool has_pss_key(std::span<const std::uint8_t> der);
 
-// Callbacks registered on the WOLFSSL_CTX (defined in socket.cpp).
+// Callbacks registered on the WOLFSSL_CTX (verify_callback in peer_verify.cpp,
+// the others in callbacks.cpp).
 int verify_callback(int preverify, WOLFSSL_X509_STORE_CTX* store);
 int servername_callback(WOLFSSL* ssl, int* alert, void* arg);
 int cert_setup_callback(WOLFSSL* ssl, void* arg);
