@@ -14,10 +14,16 @@
 namespace ussl {
 namespace {
 
+// Four lower-case hex digits (JA4 writes cipher and extension ids so).
+void append_hex4(std::string& out, std::uint16_t value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kDigits[(value >> shift) & 0xf]);
+}
+
 std::string hex4(std::uint16_t value) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04x", value);
-  return buf;
+  std::string out;
+  append_hex4(out, value);
+  return out;
 }
 
 std::string unnamed(std::uint16_t value) { return "0x" + hex4(value); }
@@ -88,7 +94,11 @@ std::string sha256_12(const std::string& text) {
 
 std::string joined_hex(const std::vector<std::uint16_t>& values) {
   std::string out;
-  for (const auto v : values) out += (out.empty() ? "" : ",") + hex4(v);
+  out.reserve(values.size() * 5);
+  for (const auto v : values) {
+    if (!out.empty()) out.push_back(',');
+    append_hex4(out, v);
+  }
   return out;
 }
 

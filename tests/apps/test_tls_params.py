@@ -27,6 +27,13 @@ class VersionAndCipherTests(AppTestCase):
             self.assert_exit(r, 0)
             self.assertEqual(r.report["tls"]["version"], want)
 
+    def test_default_tls13_suite_is_aes_128_gcm_as_before_wolfssl_5_9(self):
+        # kDefaultCiphers keeps wolfSSL 5.7's TLS 1.3 order (docs/cli.md, "Default cipher list").
+        srv = self.server()
+        r = self.client("--host", "localhost", "--port", srv.port)
+        self.assert_exit(r, 0)
+        self.assertEqual(r.report["tls"]["cipher"], "TLS_AES_128_GCM_SHA256")
+
     def test_min_and_max_version_accept_short_names(self):
         srv = self.server("--min-version", "1.2", "--max-version", "1.2")
         r = self.client("--host", "localhost", "--port", srv.port, "--min-version", "1.2", "--max-version", "1.3")
