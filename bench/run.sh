@@ -169,6 +169,8 @@ if [ -n "$baseline" ]; then
       timeout 900 "$base_wt/scripts/fetch-wolfssl-source.sh" >"$out/fetch-wolfssl-base.log" 2>&1 || ok=0
       [ $ok -eq 1 ] || echo "base ($base_rev): its scripts/fetch-wolfssl-source.sh failed (see $out/fetch-wolfssl-base.log)" >>"$build_notes"
     fi
+    # The worktree's path is new every run: a cache configured from the last one would be refused.
+    rm -rf "$root/build-bench-base/CMakeCache.txt" "$root/build-bench-base/CMakeFiles"
     if [ $ok -eq 1 ] && build "$base_flavour" "$root/build-bench-base" "$base_wt" base; then
       base_args=(--base "base ($base_rev)=$root/build-bench-base/apps" --base-rev "$base_rev")
       sed -i "s/^base: /base ($base_rev, wolfSSL $base_flavour): /" "$build_notes"
