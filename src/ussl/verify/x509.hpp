@@ -140,4 +140,8 @@ void describe_sig_alg(Bytes sig_alg, SigAlg& alg, HashAlg& hash, std::string& na
 
 std::string hash_name(HashAlg hash);
 
+// Reads a SubjectPublicKeyInfo: algorithm, size in bits, curve name; false
+// when it is malformed (algorithms.cpp).
+bool parse_public_key(Bytes spki, PublicKey& key);
+
 }  // namespace ussl::x509
