@@ -26,6 +26,8 @@ struct ClientHello {
   std::vector<std::string> alpn;                 // application_layer_protocol_negotiation (16)
   std::optional<std::string> sni;                // server_name (0), host_name entry
   std::size_t size = 0;                          // handshake message bytes, 4-byte header included
+
+  bool operator==(const ClientHello&) const = default;
 };
 
 // Parses one handshake message (type 1, with its 4-byte header). nullopt
