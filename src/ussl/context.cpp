@@ -1,14 +1,9 @@
 // Context: validates Options once and owns the WOLFSSL_CTX; wrap builds one
 // connection (SslSocket::Impl) on it.
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <sstream>
 
@@ -22,20 +17,6 @@ namespace {
 void init_wolfssl() {
   static std::once_flag once;
   std::call_once(once, [] { wolfSSL_Init(); });
-}
-
-// Reads a whole file, or throws bad_file naming the role and the path.
-std::string read_file(std::string_view role, const std::string& path) {
-  const std::string where = std::string(role) + " '" + path + "'";
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error(ErrorKind::bad_file, where + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::bad_file, where + ": is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::bad_file, where + ": cannot open: " + std::strerror(errno));
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(ErrorKind::bad_file, where + ": read error");
-  if (data.empty()) throw Error(ErrorKind::bad_file, where + ": file is empty");
-  return data;
 }
 
 bool is_pem(const std::string& data) { return data.find("-----BEGIN ") != std::string::npos; }
@@ -120,9 +101,9 @@ struct KeyPair {
 
 KeyPair load_key_pair(const std::string& certfile, const std::string& keyfile) {
   KeyPair pair;
-  pair.cert = read_file("certfile", certfile);
+  pair.cert = read_whole_file("certfile", certfile);
   pair.cert_format = detect_format("certfile", certfile, pair.cert);
-  pair.key = read_file("keyfile", keyfile);
+  pair.key = read_whole_file("keyfile", keyfile);
   if (is_pem(pair.key) && is_encrypted_pem(pair.key))
     throw Error(ErrorKind::bad_file, "keyfile '" + keyfile +
                                          "': the private key is encrypted; passphrases are not supported "
