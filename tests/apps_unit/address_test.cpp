@@ -5,19 +5,11 @@
 
 #include <functional>
 
+#include "support.hpp"
 #include "ussl/error.hpp"
 
 namespace ussl::apps {
 namespace {
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorKind::internal;
-}
 
 TEST(HostPort, ANameWithoutPortHasNoPort) {
   const HostPort hp = parse_host_port("example.com", "--host");

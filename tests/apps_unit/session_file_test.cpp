@@ -10,19 +10,11 @@
 #include <functional>
 #include <string>
 
+#include "support.hpp"
 #include "ussl/error.hpp"
 
 namespace ussl::apps {
 namespace {
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorKind::internal;
-}
 
 // A file in a fresh directory, removed with it.
 class SessionFile : public ::testing::Test {
