@@ -19,6 +19,12 @@ ConnectionRecord record_of(const SslSocket* socket, const Error* error, const Co
   return before_wrap;
 }
 
+namespace {
+constexpr double kSecondsPerDay = 86400.0;
+// Days to 1e-5 (under a second): enough for "21 more days", stable to print.
+double round_days(double days) { return std::round(days * 1e5) / 1e5; }
+}  // namespace
+
 std::optional<std::string> verify_result_name(const VerifyResult& verify) {
   if (verify.failure) return "failed";
   if (verify.performed) return "ok";
@@ -27,47 +33,130 @@ std::optional<std::string> verify_result_name(const VerifyResult& verify) {
 
 namespace {
 
-template <typename T>
-Json or_null(const std::optional<T>& value) {
-  return value ? Json(*value) : Json(nullptr);
-}
-
-Json verify_json(const VerifyResult& verify) {
-  Json j;
-  j["mode"] = std::string(cert_reqs_name(verify.mode));
-  j["enforced"] = verify.enforced;
-  j["verified"] = verify.verified();
-  j["result"] = or_null(verify_result_name(verify));
-  j["reason"] = verify.failure ? Json(verify.reason) : Json(nullptr);
-  j["failure"] = verify.failure ? Json(std::string(error_kind_name(*verify.failure))) : Json(nullptr);
-  j["depth"] = verify.failure && verify.depth >= 0 ? Json(verify.depth) : Json(nullptr);
-  j["hostname"] = or_null(verify.hostname);
-  j["hostname_ok"] = or_null(verify.hostname_ok);
-  j["cn_fallback"] = verify.hostname_ok ? Json(verify.cn_fallback) : Json(nullptr);
-  Json problems = Json::array();
-  for (const auto& p : verify.problems) {
-    problems.push_back(Json{{"kind", std::string(error_kind_name(p.kind))},
-                            {"depth", p.depth >= 0 ? Json(p.depth) : Json(nullptr)},
-                            {"subject", p.subject},
-                            {"rule", p.rule},
-                            {"message", p.message}});
+void write_verify(JsonWriter& w, const VerifyResult& verify) {
+  w.begin_object();
+  w.field("mode", cert_reqs_name(verify.mode));
+  w.field("enforced", verify.enforced);
+  w.field("verified", verify.verified());
+  w.field("result", verify_result_name(verify));
+  if (verify.failure) {
+    w.field("reason", verify.reason);
+    w.field("failure", error_kind_name(*verify.failure));
+  } else {
+    w.null_field("reason").null_field("failure");
   }
-  j["problems"] = problems;
-  j["path"] = verify.path;
-  j["wolfssl_error"] = verify.wolfssl_error.empty() ? Json(nullptr) : Json(verify.wolfssl_error);
-  return j;
+  if (verify.failure && verify.depth >= 0) {
+    w.field("depth", verify.depth);
+  } else {
+    w.null_field("depth");
+  }
+  w.field("hostname", verify.hostname);
+  w.field("hostname_ok", verify.hostname_ok);
+  if (verify.hostname_ok) {
+    w.field("cn_fallback", verify.cn_fallback);
+  } else {
+    w.null_field("cn_fallback");
+  }
+  w.key("problems").begin_array();
+  for (const auto& p : verify.problems) {
+    w.begin_object().field("kind", error_kind_name(p.kind));
+    if (p.depth >= 0) {
+      w.field("depth", p.depth);
+    } else {
+      w.null_field("depth");
+    }
+    w.field("subject", p.subject).field("rule", p.rule).field("message", p.message).end_object();
+  }
+  w.end_array();
+  w.key("path").begin_array();
+  for (const auto& subject : verify.path) w.value(subject);
+  w.end_array();
+  if (verify.wolfssl_error.empty()) {
+    w.null_field("wolfssl_error");
+  } else {
+    w.field("wolfssl_error", verify.wolfssl_error);
+  }
+  w.end_object();
 }
 
-Json peer_certificate_json(const std::vector<CertificateInfo>& chain) {
-  if (chain.empty()) return nullptr;
-  Json j = certificate_json(chain.front(), false);
-  j.erase("pem");
-  j.erase("days_left");
-  j.erase("lifetime_days");
-  j["chain_length"] = chain.size();
-  j["days_left"] = days_left(chain.front(), report_now());
-  j["lifetime_days"] = lifetime_days(chain.front());
-  return j;
+// The certificate's members, without the surrounding braces. pem: true for the
+// PEM text, false for null, nullopt to leave the member out.
+void write_certificate_members(JsonWriter& w, const CertificateInfo& cert, std::optional<bool> pem) {
+  w.field("subject", cert.subject).field("issuer", cert.issuer);
+  w.key("san").begin_array();
+  for (const auto& name : cert.san) w.value(name);
+  w.end_array();
+  w.field("not_before", cert.not_before).field("not_after", cert.not_after);
+  w.field("sha256", cert.sha256).field("serial", cert.serial);
+  w.key("key").begin_object();
+  if (cert.key_type.empty()) {
+    w.null_field("type");
+  } else {
+    w.field("type", cert.key_type);
+  }
+  if (cert.key_bits > 0) {
+    w.field("bits", cert.key_bits);
+  } else {
+    w.null_field("bits");
+  }
+  if (cert.key_curve.empty()) {
+    w.null_field("curve");
+  } else {
+    w.field("curve", cert.key_curve);
+  }
+  w.end_object();
+  if (cert.signature_algorithm.empty()) {
+    w.null_field("signature_algorithm");
+  } else {
+    w.field("signature_algorithm", cert.signature_algorithm);
+  }
+  if (pem) {
+    if (*pem) {
+      w.field("pem", cert.pem());
+    } else {
+      w.null_field("pem");
+    }
+  }
+}
+
+void write_peer_certificate(JsonWriter& w, const std::vector<CertificateInfo>& chain, double now) {
+  if (chain.empty()) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  write_certificate_members(w, chain.front(), std::nullopt);
+  w.field("chain_length", chain.size());
+  w.field("days_left", days_left(chain.front(), now));
+  w.field("lifetime_days", lifetime_days(chain.front()));
+  w.end_object();
+}
+
+void write_ms(JsonWriter& w, std::string_view name, const std::optional<double>& ms) {
+  if (ms) {
+    w.field(name, std::round(*ms * 1000.0) / 1000.0);
+  } else {
+    w.null_field(name);
+  }
+}
+
+void write_chain_min_days_left(JsonWriter& w, const std::vector<CertificateInfo>& chain, double now) {
+  if (chain.empty()) {
+    w.null();
+    return;
+  }
+  std::int64_t soonest = chain.front().not_after_epoch;
+  for (const auto& cert : chain) soonest = std::min(soonest, cert.not_after_epoch);
+  w.value(round_days((static_cast<double>(soonest) - now) / kSecondsPerDay));
+}
+
+// The Json form of what a writer function writes: its text, parsed. The
+// writer is the one definition of each object's keys and their order.
+template <typename Write>
+Json parsed(Write&& write) {
+  JsonWriter w;
+  write(w);
+  return Json::parse(w.str());
 }
 
 }  // namespace
@@ -76,43 +165,44 @@ Json ms_or_null(const std::optional<double>& ms) {
   return ms ? Json(std::round(*ms * 1000.0) / 1000.0) : Json(nullptr);
 }
 
+void write_error(JsonWriter& w, const std::optional<ErrorInfo>& error) {
+  if (!error) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  w.field("kind", error_kind_name(error->kind));
+  w.field("message", error->message);
+  if (error->wolfssl_code != 0) {
+    w.field("wolfssl_code", error->wolfssl_code);
+  } else {
+    w.null_field("wolfssl_code");
+  }
+  if (error->alert >= 0) {
+    w.field("alert", alert_name(error->alert)).field("alert_code", error->alert);
+  } else {
+    w.null_field("alert").null_field("alert_code");
+  }
+  w.end_object();
+}
+
 Json error_json(const std::optional<ErrorInfo>& error) {
-  if (!error) return nullptr;
-  Json j;
-  j["kind"] = std::string(error_kind_name(error->kind));
-  j["message"] = error->message;
-  j["wolfssl_code"] = error->wolfssl_code != 0 ? Json(error->wolfssl_code) : Json(nullptr);
-  j["alert"] = error->alert >= 0 ? Json(alert_name(error->alert)) : Json(nullptr);
-  j["alert_code"] = error->alert >= 0 ? Json(error->alert) : Json(nullptr);
-  return j;
+  return parsed([&](JsonWriter& w) { write_error(w, error); });
+}
+
+void write_certificate(JsonWriter& w, const CertificateInfo& cert, bool with_pem, double now) {
+  w.begin_object();
+  write_certificate_members(w, cert, with_pem);
+  w.field("days_left", days_left(cert, now));
+  w.field("lifetime_days", lifetime_days(cert));
+  w.end_object();
 }
 
 Json certificate_json(const CertificateInfo& cert, bool with_pem) {
-  Json j;
-  j["subject"] = cert.subject;
-  j["issuer"] = cert.issuer;
-  j["san"] = cert.san;
-  j["not_before"] = cert.not_before;
-  j["not_after"] = cert.not_after;
-  j["sha256"] = cert.sha256;
-  j["serial"] = cert.serial;
-  j["key"] = Json{{"type", cert.key_type.empty() ? Json(nullptr) : Json(cert.key_type)},
-                  {"bits", cert.key_bits > 0 ? Json(cert.key_bits) : Json(nullptr)},
-                  {"curve", cert.key_curve.empty() ? Json(nullptr) : Json(cert.key_curve)}};
-  j["signature_algorithm"] = cert.signature_algorithm.empty() ? Json(nullptr) : Json(cert.signature_algorithm);
-  j["pem"] = with_pem ? Json(cert.pem()) : Json(nullptr);
-  j["days_left"] = days_left(cert, report_now());
-  j["lifetime_days"] = lifetime_days(cert);
-  return j;
+  return parsed([&](JsonWriter& w) { write_certificate(w, cert, with_pem, report_now()); });
 }
 
 double report_now() { return static_cast<double>(std::time(nullptr)); }
-
-namespace {
-constexpr double kSecondsPerDay = 86400.0;
-// Days to 1e-5 (under a second): enough for "21 more days", stable to print.
-double round_days(double days) { return std::round(days * 1e5) / 1e5; }
-}  // namespace
 
 double days_left(const CertificateInfo& cert, double now) {
   return round_days((static_cast<double>(cert.not_after_epoch) - now) / kSecondsPerDay);
@@ -123,52 +213,80 @@ double lifetime_days(const CertificateInfo& cert) {
 }
 
 Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now) {
-  if (chain.empty()) return nullptr;
-  std::int64_t soonest = chain.front().not_after_epoch;
-  for (const auto& cert : chain) soonest = std::min(soonest, cert.not_after_epoch);
-  return round_days((static_cast<double>(soonest) - now) / kSecondsPerDay);
+  return parsed([&](JsonWriter& w) { write_chain_min_days_left(w, chain, now); });
+}
+
+void write_tls(JsonWriter& w, const ConnectionRecord& record) {
+  const Negotiation& n = record.negotiation;
+  w.begin_object();
+  w.field("version", record.version).field("cipher", record.cipher).field("group", n.group);
+  w.field("signature_scheme", n.signature_scheme).field("own_signature_scheme", n.own_signature_scheme);
+  if (record.version) {
+    w.field("legacy", is_legacy_version(*record.version) || (record.cipher && is_legacy_suite(*record.cipher)));
+  } else {
+    w.null_field("legacy");
+  }
+  w.end_object();
 }
 
 Json tls_json(const ConnectionRecord& record) {
+  return parsed([&](JsonWriter& w) { write_tls(w, record); });
+}
+
+void write_connection_fields(JsonWriter& w, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
+                             const Timing& timing, bool with_pem) {
+  const double now = report_now();
+  w.field("ok", !error.has_value());
+  w.key("error");
+  write_error(w, error);
   const Negotiation& n = record.negotiation;
-  Json legacy = nullptr;
-  if (record.version) legacy = is_legacy_version(*record.version) || (record.cipher && is_legacy_suite(*record.cipher));
-  return Json{{"version", or_null(record.version)},
-              {"cipher", or_null(record.cipher)},
-              {"group", or_null(n.group)},
-              {"signature_scheme", or_null(n.signature_scheme)},
-              {"own_signature_scheme", or_null(n.own_signature_scheme)},
-              {"legacy", legacy}};
+  w.key("tls");
+  write_tls(w, record);
+  w.field("sni", record.sni);
+  w.key("verify");
+  write_verify(w, record.verify);
+  w.key("peer_certificate");
+  write_peer_certificate(w, record.peer_chain, now);
+  w.key("peer_chain").begin_array();
+  for (const auto& cert : record.peer_chain) write_certificate(w, cert, with_pem, now);
+  w.end_array();
+  const HandshakeInfo& hs = record.handshake;
+  w.key("handshake").begin_object();
+  w.field("done", hs.done).field("deferred", hs.deferred).field("nonblocking", record.nonblocking);
+  if (hs.trigger.empty()) {
+    w.null_field("trigger");
+  } else {
+    w.field("trigger", hs.trigger);
+  }
+  w.key("steps").begin_object().field("read", hs.want_read).field("write", hs.want_write).end_object();
+  w.field("hello_retry_request", n.hello_retry_request);
+  w.key("key_shares_offered").begin_array();
+  for (const auto& group : n.key_shares_offered) w.value(group);
+  w.end_array();
+  w.key("client_hello_bytes").begin_array();
+  for (const auto bytes : n.client_hello_bytes) w.value(bytes);
+  w.end_array();
+  w.end_object();
+  w.key("bytes").begin_object().field("sent", record.bytes_sent).field("received", record.bytes_received).end_object();
+  w.key("timing_ms").begin_object();
+  write_ms(w, "connect", timing.connect);
+  write_ms(w, "handshake", timing.handshake);
+  write_ms(w, "total", timing.total);
+  w.end_object();
+  w.field("alpn", record.alpn);
+  w.field("resumed", record.resumed);
+  w.key("chain_min_days_left");
+  write_chain_min_days_left(w, record.peer_chain, now);
 }
 
 void add_connection_fields(Json& out, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem) {
-  out["ok"] = !error.has_value();
-  out["error"] = error_json(error);
-  const Negotiation& n = record.negotiation;
-  out["tls"] = tls_json(record);
-  out["sni"] = or_null(record.sni);
-  out["verify"] = verify_json(record.verify);
-  out["peer_certificate"] = peer_certificate_json(record.peer_chain);
-  Json chain = Json::array();
-  for (const auto& cert : record.peer_chain) chain.push_back(certificate_json(cert, with_pem));
-  out["peer_chain"] = chain;
-  const HandshakeInfo& hs = record.handshake;
-  out["handshake"] = Json{{"done", hs.done},
-                          {"deferred", hs.deferred},
-                          {"nonblocking", record.nonblocking},
-                          {"trigger", hs.trigger.empty() ? Json(nullptr) : Json(hs.trigger)},
-                          {"steps", Json{{"read", hs.want_read}, {"write", hs.want_write}}},
-                          {"hello_retry_request", n.hello_retry_request},
-                          {"key_shares_offered", n.key_shares_offered},
-                          {"client_hello_bytes", n.client_hello_bytes}};
-  out["bytes"] = Json{{"sent", record.bytes_sent}, {"received", record.bytes_received}};
-  out["timing_ms"] = Json{{"connect", ms_or_null(timing.connect)},
-                          {"handshake", ms_or_null(timing.handshake)},
-                          {"total", ms_or_null(timing.total)}};
-  out["alpn"] = or_null(record.alpn);
-  out["resumed"] = record.resumed;
-  out["chain_min_days_left"] = chain_min_days_left(record.peer_chain, report_now());
+  const Json fields = parsed([&](JsonWriter& w) {
+    w.begin_object();
+    write_connection_fields(w, record, error, timing, with_pem);
+    w.end_object();
+  });
+  for (const auto& item : fields.items()) out[item.key()] = item.value();
 }
 
 void add_example_connection_fields(Json& out) {
@@ -179,36 +297,46 @@ void add_example_connection_fields(Json& out) {
   add_connection_fields(out, record, ErrorInfo{}, Timing{}, false);
 }
 
-Json client_hello_json(const std::optional<ClientHello>& hello) {
-  if (!hello) return nullptr;
+void write_client_hello(JsonWriter& w, const std::optional<ClientHello>& hello) {
+  if (!hello) {
+    w.null();
+    return;
+  }
   // A client under test (or ussl-bench) sends the same ClientHello on every
-  // connection: each thread keeps the last one's JSON (names, JA4) and reuses
-  // it for an equal ClientHello, which halves the cost of a handshake event.
+  // connection: each thread keeps the last one's JSON text (names, JA4) and
+  // reuses it for an equal ClientHello.
   thread_local std::optional<ClientHello> last;
-  thread_local Json last_json;
-  if (last && *last == *hello) return last_json;
-  const auto names = [](const std::vector<std::uint16_t>& ids, std::string (*name)(std::uint16_t)) {
-    Json out = Json::array();
-    for (const auto id : ids) out.push_back(name(id));
-    return out;
-  };
-  const auto cipher = [](std::uint16_t id) { return cipher_suite_name(id); };
-  Json ciphers = Json::array();
-  for (const auto id : hello->cipher_suites) ciphers.push_back(cipher(id));
-  Json j;
-  j["versions"] = names(hello->versions, version_name);
-  j["cipher_suites"] = ciphers;
-  j["groups"] = names(hello->groups, group_name);
-  j["key_shares"] = names(hello->key_shares, group_name);
-  j["signature_schemes"] = names(hello->signature_schemes, signature_scheme_name);
-  j["alpn"] = hello->alpn;
-  j["sni"] = hello->sni ? Json(*hello->sni) : Json(nullptr);
-  j["extensions"] = names(hello->extensions, extension_name);
-  j["ja4"] = ja4(*hello);
-  j["bytes"] = hello->size;
-  last = *hello;
-  last_json = j;
-  return j;
+  thread_local std::string last_text;
+  if (!last || !(*last == *hello)) {
+    const auto names = [](JsonWriter& out, std::string_view key, const std::vector<std::uint16_t>& ids,
+                          std::string (*name)(std::uint16_t)) {
+      out.key(key).begin_array();
+      for (const auto id : ids) out.value(name(id));
+      out.end_array();
+    };
+    JsonWriter j;
+    j.begin_object();
+    names(j, "versions", hello->versions, version_name);
+    names(j, "cipher_suites", hello->cipher_suites, [](std::uint16_t id) { return cipher_suite_name(id); });
+    names(j, "groups", hello->groups, group_name);
+    names(j, "key_shares", hello->key_shares, group_name);
+    names(j, "signature_schemes", hello->signature_schemes, signature_scheme_name);
+    j.key("alpn").begin_array();
+    for (const auto& protocol : hello->alpn) j.value(protocol);
+    j.end_array();
+    j.field("sni", hello->sni);
+    names(j, "extensions", hello->extensions, extension_name);
+    j.field("ja4", ja4(*hello));
+    j.field("bytes", hello->size);
+    j.end_object();
+    last = *hello;
+    last_text = j.take();
+  }
+  w.raw(last_text);
+}
+
+Json client_hello_json(const std::optional<ClientHello>& hello) {
+  return parsed([&](JsonWriter& w) { write_client_hello(w, hello); });
 }
 
 std::string key_exchange_summary(const ConnectionRecord& record) {
@@ -225,9 +353,13 @@ std::string key_exchange_summary(const ConnectionRecord& record) {
   return text;
 }
 
-std::string json_line(const Json& j) {
+std::string json_text(const Json& j) {
   // Invalid UTF-8 (a peer's odd certificate field) must not abort the report.
-  std::string line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string json_line(const Json& j) {
+  std::string line = json_text(j);
   line += '\n';
   return line;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_writer.hpp"
 #include "ussl/socket.hpp"
 
 namespace ussl::apps {
@@ -45,11 +46,20 @@ struct Timing {
 // "ok", "failed", or nullopt when no certificate was checked.
 std::optional<std::string> verify_result_name(const VerifyResult& verify);
 
+// Each object of the report has one definition: a write_* function that
+// writes its JSON text (the server's events use them directly); the *_json
+// functions return the same text parsed, for reports that go on to add to
+// it or check expectations against it.
+
+// {"kind","message","wolfssl_code","alert","alert_code"}, or null.
+void write_error(JsonWriter& w, const std::optional<ErrorInfo>& error);
 Json error_json(const std::optional<ErrorInfo>& error);
 // Milliseconds rounded to the microsecond (enough for loopback), or null.
 Json ms_or_null(const std::optional<double>& ms);
 // subject, issuer, san, not_before, not_after, sha256, serial, pem (or null),
 // days_left, lifetime_days.
+// `now`: seconds since the epoch, for days_left.
+void write_certificate(JsonWriter& w, const CertificateInfo& cert, bool with_pem, double now);
 Json certificate_json(const CertificateInfo& cert, bool with_pem);
 // The instant the report is about, in seconds since the epoch: now.
 double report_now();
@@ -65,23 +75,29 @@ Json chain_min_days_left(const std::vector<CertificateInfo>& chain, double now);
 // {"version","cipher","group","signature_scheme","own_signature_scheme","legacy"}:
 // legacy is true for TLS 1.0/1.1 or a legacy
 // suite (RSA key transport, CBC with SHA-1, ...), null before a handshake.
+void write_tls(JsonWriter& w, const ConnectionRecord& record);
 Json tls_json(const ConnectionRecord& record);
 // Adds, in contract order: ok, error, tls, sni, verify, peer_certificate,
 // peer_chain, handshake, bytes, timing_ms, alpn, resumed, chain_min_days_left.
-// Absent values are null.
+// Absent values are null. The writer form writes the members into the object
+// the writer has open.
+void write_connection_fields(JsonWriter& w, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
+                             const Timing& timing, bool with_pem);
 void add_connection_fields(Json& out, const ConnectionRecord& record, const std::optional<ErrorInfo>& error,
                            const Timing& timing, bool with_pem);
 // The server's client_hello object: versions, cipher_suites, groups,
 // key_shares, signature_schemes (IANA names, GREASE as "GREASE"), alpn, sni,
 // extensions (names, in the order sent), ja4, bytes; null without one.
+void write_client_hello(JsonWriter& w, const std::optional<ClientHello>& hello);
 Json client_hello_json(const std::optional<ClientHello>& hello);
 // "kex          X25519MLKEM768, no HelloRetryRequest (key shares offered: ...)": the human key-exchange line.
 std::string key_exchange_summary(const ConnectionRecord& record);
 // The same keys with every object filled and one element in every array: the
 // shape --expect paths are checked against before a connection is made.
 void add_example_connection_fields(Json& out);
-// One line of JSON, written and flushed at once.
-// One JSON document as a line (with '\n'); invalid UTF-8 is replaced.
+// One JSON document as text, without a newline; invalid UTF-8 is replaced.
+std::string json_text(const Json& j);
+// The same as a line (with '\n').
 std::string json_line(const Json& j);
 // Writes json_line(j) to stdout and flushes; safe to call from several threads.
 void print_json_line(const Json& j);

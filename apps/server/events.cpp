@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 
@@ -120,10 +121,11 @@ void Server::emit_stopped() {
 
 void Worker::emit_accepted(const Conn& conn) {
   if (c_.common.json) {
-    out_.add(json_line(Json{{"event", "accepted"},
-                            {"schema", kSchemaVersion},
-                            {"conn", conn.id},
-                            {"peer", Json{{"address", conn.peer.address}, {"port", conn.peer.port}}}}));
+    JsonWriter w;
+    w.begin_object().field("event", "accepted").field("schema", kSchemaVersion).field("conn", conn.id);
+    w.key("peer").begin_object().field("address", conn.peer.address).field("port", conn.peer.port).end_object();
+    w.end_object();
+    add_line(w);
     return;
   }
   human(conn, "accepted from " + to_string(conn.peer));
@@ -133,18 +135,22 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
   const ConnectionRecord& f = conn.facts;
   const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
   const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
-  Json j{{"event", "handshake"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
   Timing timing;
   timing.handshake = conn.handshake_ms;
   timing.total = elapsed_ms(conn.accepted);
-  add_connection_fields(j, f, error, timing, false);
-  j["exit_code"] = code;
-  j["peer"] = Json{{"address", conn.peer.address}, {"port", conn.peer.port}};
-  j["client_hello"] = client_hello_json(f.negotiation.client_hello);
+  // Written as text (json_writer.hpp): this event goes out for every
+  // handshake. Expectations are checked on the text parsed, only when given.
+  JsonWriter w;
+  w.begin_object().field("event", "handshake").field("schema", kSchemaVersion).field("conn", conn.id);
+  write_connection_fields(w, f, error, timing, false);
+  w.field("exit_code", code);
+  w.key("peer").begin_object().field("address", conn.peer.address).field("port", conn.peer.port).end_object();
+  w.key("client_hello");
+  write_client_hello(w, f.negotiation.client_hello);
   std::vector<ExpectationResult> results;
   const auto& expectations = server_.expectations();
   if (!expectations.empty()) {
-    results = evaluate(expectations, j);
+    results = evaluate(expectations, Json::parse(w.str() + "}"));
     const bool held = all_hold(results);
     server_.count_expectations(held);
     if (!held) {
@@ -153,12 +159,19 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
       }
     }
   }
-  j["expectations"] = expectations_json(results);
-  if (conn.starttls) j["starttls"] = conn.starttls->json();
-  if (c_.common.json) {
-    out_.add(json_line(j));
+  if (!c_.common.json) {
+    emit_handshake_text(conn, error, results);
     return;
   }
+  w.key("expectations").raw(json_text(expectations_json(results)));
+  if (conn.starttls) w.key("starttls").raw(json_text(conn.starttls->json()));
+  w.end_object();
+  add_line(w);
+}
+
+void Worker::emit_handshake_text(const Conn& conn, const std::optional<ErrorInfo>& error,
+                                 const std::vector<ExpectationResult>& results) {
+  const ConnectionRecord& f = conn.facts;
   if (conn.starttls) {
     const Json s = conn.starttls->json();
     human(conn, "starttls " + conn.starttls->protocol() + ": " + s["result"].get<std::string>() +
@@ -201,15 +214,17 @@ void Worker::emit_closed(const Conn& conn, CloseReason reason, const std::option
                          std::uint64_t sent, std::uint64_t received) {
   const double total = elapsed_ms(conn.accepted);
   if (c_.common.json) {
-    Json j{{"event", "closed"}, {"schema", kSchemaVersion}, {"conn", conn.id}};
-    j["ok"] = !error.has_value();
-    j["error"] = error_json(error);
-    j["reason"] = std::string(close_reason_name(reason));
-    j["exit_code"] = code;
-    j["bytes"] = Json{{"sent", sent}, {"received", received}};
-    j["timing_ms"] = Json{{"total", ms_or_null(total)}};
-    if (conn.starttls) j["starttls"] = conn.starttls->json();
-    out_.add(json_line(j));
+    JsonWriter w;
+    w.begin_object().field("event", "closed").field("schema", kSchemaVersion).field("conn", conn.id);
+    w.field("ok", !error.has_value());
+    w.key("error");
+    write_error(w, error);
+    w.field("reason", close_reason_name(reason)).field("exit_code", code);
+    w.key("bytes").begin_object().field("sent", sent).field("received", received).end_object();
+    w.key("timing_ms").begin_object().field("total", std::round(total * 1000.0) / 1000.0).end_object();
+    if (conn.starttls) w.key("starttls").raw(json_text(conn.starttls->json()));
+    w.end_object();
+    add_line(w);
     return;
   }
   std::string text = "closed (" + std::string(close_reason_name(reason)) + "): received " + std::to_string(received) +
@@ -220,6 +235,11 @@ void Worker::emit_closed(const Conn& conn, CloseReason reason, const std::option
     const Json s = conn.starttls->json();
     for (const auto& line : s["dialogue"]) human(conn, "tls " + line.get<std::string>());
   }
+}
+
+void Worker::add_line(const JsonWriter& w) {
+  out_.add(w.str());
+  out_.add("\n");
 }
 
 void Worker::human(const Conn& conn, const std::string& text) {

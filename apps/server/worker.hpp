@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/exit_codes.hpp"
+#include "common/expect.hpp"
 #include "common/net.hpp"
 #include "common/report.hpp"
 #include "server/events.hpp"
@@ -154,6 +155,9 @@ class Worker {
   // The events (events.cpp).
   void emit_accepted(const Conn& conn);
   void emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error);
+  void emit_handshake_text(const Conn& conn, const std::optional<ErrorInfo>& error,
+                           const std::vector<ExpectationResult>& results);
+  void add_line(const JsonWriter& w);  // one event of --json
   // Every socket is wrapped with do_handshake=False; without --defer-handshake
   // the loop drives do_handshake() at once, which the record reports as eager.
   WrapArgs wrap_args() const {
