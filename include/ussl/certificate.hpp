@@ -25,7 +25,7 @@ struct CertificateInfo {
   std::string sha256;        // hex, lowercase, colon-free
   std::string serial;        // hex
   bool self_issued = false;  // subject == issuer
-  // Strength facts (from ussl's verifier, describe_certificate in verify.hpp).
+  // Strength facts.
   std::string key_type;             // "RSA", "EC", "Ed25519", "Ed448", "DSA" or the algorithm OID
   int key_bits = 0;                 // RSA modulus size, EC field size
   std::string key_curve;            // "P-256", ... for EC keys, else ""
@@ -34,7 +34,8 @@ struct CertificateInfo {
   std::string pem() const;
 };
 
-// Parses one DER certificate. Throws ussl::Error(internal) if it cannot.
+// Parses one DER certificate with ussl's X.509 parser (the verifier's).
+// Throws ussl::Error(internal) if it cannot.
 CertificateInfo parse_certificate(std::span<const std::uint8_t> der);
 
 // True when hostname is an IPv4 or IPv6 literal.

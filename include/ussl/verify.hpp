@@ -158,10 +158,10 @@ struct ChainVerdict {
 ChainVerdict verify_chain(std::span<const std::vector<std::uint8_t>> presented, const TrustStore& anchors,
                           const VerifyPolicy& policy);
 
-// The report view of one DER certificate: parse_certificate's fields plus
-// its key type, size or curve and signature algorithm. A certificate
-// wolfSSL cannot parse is described by ussl's own parser (names, SANs,
-// dates, serial). Throws Error(cert_invalid) when neither can read it.
+// The report view of one DER certificate (parse_certificate's fields: names,
+// SANs in certificate order, dates, serial, SHA-256, key type, size or curve
+// and signature algorithm), read by ussl's own X.509 parser. Throws
+// Error(cert_invalid) when it cannot be read.
 CertificateInfo describe_certificate(std::span<const std::uint8_t> der);
 
 // Splits PEM or DER data into DER certificates (PEM: every CERTIFICATE

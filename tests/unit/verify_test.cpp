@@ -1,5 +1,10 @@
 // cert_reqs on both sides, hostname rules, SNI, and the recorded verify result.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "support.hpp"
 
@@ -259,6 +264,41 @@ TEST(PeerCertificate, ChainIsReportedLeafFirstWithParsedFields) {
   EXPECT_EQ(leaf.not_before.size(), 20u) << leaf.not_before;
   EXPECT_EQ(leaf.sha256, openssl_fingerprint(cert("server.pem")));
   EXPECT_NE(leaf.pem().find("-----BEGIN CERTIFICATE-----"), std::string::npos);
+}
+
+TEST(PeerCertificate, DescribesEverySubjectAttributeTheSerialAndTheSansInCertificateOrder) {
+  // Made here with openssl: EV-style attributes wolfSSL's own X509 layer
+  // leaves out (organizationIdentifier) or names differently, a serial whose
+  // DER carries a 0x00 sign byte, and SANs of four kinds in a given order.
+  char dir[] = "/tmp/ussl-describe-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string der_path = std::string(dir) + "/c.der";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '" + std::string(dir) +
+      "/k.pem' -days 9000 -set_serial 0x80AB01 -outform DER -out '" + der_path +
+      "' -subj '/C=ES/O=FNMT/organizationIdentifier=VATES-Q2826004J/jurisdictionC=US/businessCategory=Private "
+      "Organization/street=1 Main St/CN=x.example' -addext "
+      "'subjectAltName=email:a@x.example,DNS:x.example,IP:127.0.0.1,URI:https://x.example/' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(der_path, std::ios::binary);
+  const std::vector<std::uint8_t> der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(der_path.c_str());
+  std::remove((std::string(dir) + "/k.pem").c_str());
+  ::rmdir(dir);
+  const CertificateInfo c = describe_certificate(der);
+  EXPECT_EQ(c.subject,
+            "C=ES, O=FNMT, organizationIdentifier=VATES-Q2826004J, jurisdictionC=US, businessCategory=Private "
+            "Organization, street=1 Main St, CN=x.example");
+  EXPECT_EQ(c.issuer, c.subject);
+  EXPECT_TRUE(c.self_issued);
+  EXPECT_EQ(c.common_name, "x.example");
+  EXPECT_EQ(c.serial, "80ab01") << "no DER sign byte";
+  EXPECT_EQ(c.san,
+            (std::vector<std::string>{"email:a@x.example", "DNS:x.example", "IP:127.0.0.1", "URI:https://x.example/"}));
+  EXPECT_EQ(c.key_type, "EC");
+  EXPECT_EQ(c.key_curve, "P-256");
+  EXPECT_EQ(c.signature_algorithm, "ecdsa-with-SHA256");
+  EXPECT_EQ(c.sha256.size(), 64u);
 }
 
 TEST(PeerCertificate, ChainIsRecordedEvenWhenVerificationFails) {

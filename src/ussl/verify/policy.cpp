@@ -2,7 +2,13 @@
 // depth) and the rule it breaks.
 #include "ussl/verify/policy.hpp"
 
+// clang-format off
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/hash.h>
+// clang-format on
+
 #include <algorithm>
+#include <array>
 
 #include "ussl/names.hpp"
 #include "ussl/verify/names.hpp"
@@ -384,30 +390,36 @@ CertificateInfo name_view(const x509::Certificate& c) {
   return info;
 }
 
+CertificateInfo certificate_info(const x509::Certificate& c) {
+  CertificateInfo info = name_view(c);
+  info.der = c.der;
+  info.self_issued = c.self_issued;
+  info.not_before_epoch = c.not_before;
+  info.not_after_epoch = c.not_after;
+  info.not_before = Judge::iso(c.not_before);
+  info.not_after = Judge::iso(c.not_after);
+  // The INTEGER's value bytes, as OpenSSL and wolfSSL print them: without
+  // the 0x00 that DER puts before a first byte with its high bit set.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t first = 0;
+  if (c.serial.size() > 1 && c.serial[0] == 0 && c.serial[1] >= 0x80) first = 1;
+  for (std::size_t i = first; i < c.serial.size(); ++i)
+    info.serial += std::string{kHex[c.serial[i] >> 4], kHex[c.serial[i] & 15]};
+  std::array<std::uint8_t, WC_SHA256_DIGEST_SIZE> digest{};
+  if (wc_Sha256Hash(c.der.data(), static_cast<word32>(c.der.size()), digest.data()) == 0) {
+    for (const std::uint8_t b : digest) info.sha256 += std::string{kHex[b >> 4], kHex[b & 15]};
+  }
+  info.key_type = c.key.algorithm;
+  info.key_bits = c.key.bits;
+  info.key_curve = c.key.curve;
+  info.signature_algorithm = c.sig_alg_name;
+  return info;
+}
+
 CertificateInfo describe_certificate(std::span<const std::uint8_t> der) {
   const auto parsed = x509::parse(der, nullptr);
-  CertificateInfo info;
-  try {
-    info = parse_certificate(der);
-  } catch (const Error&) {
-    if (!parsed) throw Error(ErrorKind::cert_invalid, "a certificate cannot be parsed");
-    info = name_view(*parsed);
-    info.der.assign(der.begin(), der.end());
-    info.self_issued = parsed->self_issued;
-    info.not_before_epoch = parsed->not_before;
-    info.not_after_epoch = parsed->not_after;
-    info.not_before = Judge::iso(parsed->not_before);
-    info.not_after = Judge::iso(parsed->not_after);
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (std::uint8_t b : parsed->serial) info.serial += std::string{kHex[b >> 4], kHex[b & 15]};
-  }
-  if (parsed) {
-    info.key_type = parsed->key.algorithm;
-    info.key_bits = parsed->key.bits;
-    info.key_curve = parsed->key.curve;
-    info.signature_algorithm = parsed->sig_alg_name;
-  }
-  return info;
+  if (!parsed) throw Error(ErrorKind::cert_invalid, "a certificate cannot be parsed");
+  return certificate_info(*parsed);
 }
 
 std::vector<CertProblem> judge_path(const std::vector<CertPtr>& path, bool anchored, const VerifyPolicy& policy,

@@ -16,5 +16,8 @@ std::vector<CertProblem> judge_path(const std::vector<CertPtr>& path, bool ancho
 
 // The hostname view of a parsed certificate (for hostname_matches).
 CertificateInfo name_view(const x509::Certificate& cert);
+// Every field of CertificateInfo, from ussl's parse (parse_certificate and
+// describe_certificate).
+CertificateInfo certificate_info(const x509::Certificate& cert);
 
 }  // namespace ussl

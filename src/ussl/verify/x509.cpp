@@ -61,6 +61,26 @@ const char* attribute_name(const std::string& oid) {
       {"2.5.4.5", "serialNumber"},
       {"0.9.2342.19200300.100.1.25", "DC"},
       {"1.2.840.113549.1.9.1", "emailAddress"},
+      // The rest of OpenSSL's short names for directory attributes seen in
+      // real subjects (EV certificates, national CAs).
+      {"2.5.4.4", "SN"},
+      {"2.5.4.9", "street"},
+      {"2.5.4.12", "title"},
+      {"2.5.4.13", "description"},
+      {"2.5.4.15", "businessCategory"},
+      {"2.5.4.17", "postalCode"},
+      {"2.5.4.18", "postOfficeBox"},
+      {"2.5.4.41", "name"},
+      {"2.5.4.42", "GN"},
+      {"2.5.4.43", "initials"},
+      {"2.5.4.44", "generationQualifier"},
+      {"2.5.4.46", "dnQualifier"},
+      {"2.5.4.65", "pseudonym"},
+      {"2.5.4.97", "organizationIdentifier"},
+      {"0.9.2342.19200300.100.1.1", "UID"},
+      {"1.3.6.1.4.1.311.60.2.1.1", "jurisdictionL"},
+      {"1.3.6.1.4.1.311.60.2.1.2", "jurisdictionST"},
+      {"1.3.6.1.4.1.311.60.2.1.3", "jurisdictionC"},
   };
   for (const auto& [id, name] : kNames) {
     if (oid == id) return name;
