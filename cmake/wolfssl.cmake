@@ -71,8 +71,11 @@ set(_ussl_wolfssl_cppflags
   -DWOLFSSL_GETRANDOM            # seed each RNG with getrandom(), not open/read/close of /dev/urandom
                                  # (two RNGs per server connection: 6 system calls saved, and no
                                  # /dev needed in a chroot or a minimal container)
-  -DWOLFSSL_ALWAYS_VERIFY_CB     # the verify callback runs on success too
-  -DWOLFSSL_VERIFY_CB_ALL_CERTS  # ... and for every certificate of the chain
+  -DWOLFSSL_ALWAYS_VERIFY_CB     # the verify callback runs for the leaf on success too (it sees the whole
+                                 # chain there and runs ussl's verdict); wolfSSL calls it for an
+                                 # intermediate only when that one fails its own check. Not
+                                 # WOLFSSL_VERIFY_CB_ALL_CERTS: a call per intermediate builds a
+                                 # WOLFSSL_X509 for the X509_STORE_CTX that ussl never reads
   # As in Debian's build, whose behaviour ussl is written against: a new
   # WOLFSSL_CTX verifies nothing until told to (so loading a CA bundle that
   # holds an expired root works), the verify callback sees X509_V_ERR_* codes,

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "support.hpp"
+#include "ussl/verify/x509.hpp"
 
 namespace ussl::test {
 namespace {
@@ -136,6 +137,28 @@ TEST(Verdict, Sha1SignatureIsWeakFromLevelOneAndAcceptedAtLevelZero) {
   EXPECT_EQ(v.problems.front().kind, ErrorKind::cert_weak);
   EXPECT_TRUE(mentions(v.problems.front(), "SHA-1")) << v.problems.front().message;
   EXPECT_TRUE(level0.ok) << (level0.problems.empty() ? "" : level0.problems.front().message);
+}
+
+TEST(Verdict, ASignatureCheckedBeforeDoesNotValidateATamperedSignatureOrMessage) {
+  // verify_signature remembers outcomes (signature.cpp): a changed byte of
+  // the signature or of the signed data is a different question.
+  const auto leaf = x509::parse(chain_of({"leaf.pem"}).front(), nullptr);
+  const auto inter = x509::parse(chain_of({"inter.pem"}).front(), nullptr);
+  ASSERT_TRUE(leaf && inter);
+  const auto check = [&](x509::Bytes tbs, x509::Bytes sig) {
+    return x509::verify_signature(inter->spki, leaf->outer_sig_alg, tbs, sig);
+  };
+  std::vector<std::uint8_t> sig(leaf->signature.begin(), leaf->signature.end());
+  std::vector<std::uint8_t> tbs(leaf->tbs.begin(), leaf->tbs.end());
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(check(leaf->tbs, leaf->signature)) << "round " << round;
+    sig[sig.size() / 2] ^= 0x01;
+    EXPECT_FALSE(check(leaf->tbs, sig)) << "round " << round;
+    sig[sig.size() / 2] ^= 0x01;
+    tbs[tbs.size() - 3] ^= 0x01;
+    EXPECT_FALSE(check(tbs, leaf->signature)) << "round " << round;
+    tbs[tbs.size() - 3] ^= 0x01;
+  }
 }
 
 TEST(Verdict, IpLiteralIsNotMatchedAgainstTheCommonName) {

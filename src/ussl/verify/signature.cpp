@@ -12,6 +12,10 @@
 #include <wolfssl/wolfcrypt/signature.h>
 // clang-format on
 
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "ussl/verify/x509.hpp"
@@ -140,7 +144,82 @@ bool verify_ed25519(Bytes spki, Bytes message, Bytes signature) {
 
 }  // namespace
 
+namespace {
+
+// A signature check is a pure function of its four inputs, and a server sees
+// the same client chain again and again (a client, the same server chain):
+// the outcome is kept, keyed by SHA-256 over the length-prefixed inputs, so
+// the public-key arithmetic runs once per distinct (key, algorithm, message,
+// signature). Every verdict still checks every signature; only the
+// arithmetic is remembered. Bounded: emptied when full.
+class SignatureMemo {
+ public:
+  using Key = std::array<std::uint8_t, WC_SHA256_DIGEST_SIZE>;
+  static constexpr std::size_t kMaxEntries = 4096;
+
+  static bool key_of(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature, Key& key) {
+    wc_Sha256 sha;
+    if (wc_InitSha256(&sha) != 0) return false;
+    bool ok = true;
+    for (const Bytes part : {spki, sig_alg, message, signature}) {
+      const auto len = static_cast<std::uint32_t>(part.size());
+      std::array<std::uint8_t, 4> prefix{static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
+                                         static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
+      ok = ok && wc_Sha256Update(&sha, prefix.data(), static_cast<word32>(prefix.size())) == 0;
+      ok = ok && (part.empty() || wc_Sha256Update(&sha, part.data(), static_cast<word32>(part.size())) == 0);
+    }
+    ok = ok && wc_Sha256Final(&sha, key.data()) == 0;
+    wc_Sha256Free(&sha);
+    return ok;
+  }
+
+  std::optional<bool> find(const Key& key) {
+    const std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void store(const Key& key, bool valid) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(key, valid);
+  }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const Key& k) const noexcept {
+      std::size_t h = 0;
+      std::memcpy(&h, k.data(), sizeof h);  // already uniformly distributed
+      return h;
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<Key, bool, Hash> entries_;
+};
+
+SignatureMemo& memo() {
+  static SignatureMemo instance;
+  return instance;
+}
+
+bool compute_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature);
+
+}  // namespace
+
 bool verify_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
+  SignatureMemo::Key key{};
+  if (!SignatureMemo::key_of(spki, sig_alg, message, signature, key))
+    return compute_signature(spki, sig_alg, message, signature);
+  if (const auto known = memo().find(key)) return *known;
+  const bool valid = compute_signature(spki, sig_alg, message, signature);
+  memo().store(key, valid);
+  return valid;
+}
+
+namespace {
+
+bool compute_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
   SigAlg alg;
   HashAlg hash;
   std::string name;
@@ -158,5 +237,7 @@ bool verify_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature)
       return false;
   }
 }
+
+}  // namespace
 
 }  // namespace ussl::x509
