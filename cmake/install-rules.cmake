@@ -8,6 +8,10 @@
 # bash completions generated from their parsers. With the tuned wolfSSL
 # (static), its libwolfssl.a goes to lib/ussl/ so that libussl.a links without
 # anything else; with the system wolfSSL, consumers find it with pkg-config.
+# libidn2 and libpsl: the programs link Debian's static archives
+# (cmake/static-libs.cmake), but the installed libussl.a names the shared
+# libraries, the same in the CMake package (PkgConfig::IDN2, PkgConfig::PSL,
+# see src/CMakeLists.txt) and in ussl.pc (Requires), as a consumer expects.
 # `cpack -G DEB` (in the build dir) makes ussl_<version>_amd64.deb from the same
 # rules; tests/package checks both.
 include(GNUInstallDirs)
