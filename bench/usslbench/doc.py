@@ -129,6 +129,9 @@ def derive_findings(B):
     return out
 
 
+KEEP_MARKER = "<!-- Measured by hand from here on: bench/run.sh keeps what follows when it rewrites this file. -->"
+
+
 def write_doc(B, rows, path, png_ok):
     R, meta = B.R, B.R["meta"]
     L = []
@@ -420,5 +423,13 @@ def write_doc(B, rows, path, png_ok):
     w("")
     w(f"Raw results of this run: `{os.path.relpath(os.path.join(B.out, 'results.json'), B.root)}` (not committed).")
     w("")
+    # Sections measured by hand follow KEEP_MARKER; a re-run keeps them.
+    kept = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        at = old.find(KEEP_MARKER)
+        if at >= 0:
+            kept = old[at:]
     with open(path, "w") as f:
-        f.write("\n".join(L))
+        f.write("\n".join(L) + ("\n" + kept if kept else ""))
