@@ -14,7 +14,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates dpkg-dev patch autoconf automake libtool \
-      libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev \
+      libwolfssl-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libre2-dev \
       libidn2-dev libpsl-dev publicsuffix \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -28,12 +28,13 @@ RUN ./scripts/fetch-wolfssl-source.sh \
 
 FROM debian:12
 ARG DEBIAN_FRONTEND=noninteractive
-# Runtime libraries of the programs (wolfSSL is linked statically;
-# libspdlog-dev -> libspdlog1.10 -> libfmt9; libidn2-0 and libpsl5 with the
-# publicsuffix data file for the server-name rule) and the system trust store
-# that ussl-client uses by default under --cert-reqs optional/required.
+# Runtime libraries of the programs: wolfSSL, RE2, libidn2, libpsl, spdlog,
+# fmt and libstdc++ are linked in (cmake/static-libs.cmake); libunistring2
+# (libidn2's) is shared. The publicsuffix data file (newer than libpsl's
+# built-in list) for the server-name rule, and the system trust store that
+# ussl-client uses by default under --cert-reqs optional/required.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libidn2-0 libpsl5 publicsuffix ca-certificates \
+ && apt-get install -y --no-install-recommends libunistring2 publicsuffix ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/apps/ussl-client /src/build/apps/ussl-server /src/build/apps/ussl-bench /usr/local/bin/
 COPY --from=build /src/certs /opt/ussl/certs
