@@ -24,7 +24,6 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr int kAcceptBatch = 32;  // accepts per wake-up, so the other loops get their share
-constexpr int kEventBatch = 256;
 constexpr milliseconds kShutdownGrace{2000};
 constexpr milliseconds kAcceptPause{100};  // out of descriptors: stop accepting this long
 
@@ -74,14 +73,26 @@ void Worker::run() noexcept {
   out_.flush();
 }
 
+int Worker::wait_events(std::array<epoll_event, kEventBatch>& events, int timeout) {
+  if (timeout != 0 && !out_.empty()) {
+    // Report lines are waiting. If events are ready already, serve them first
+    // and write the lines in one go later (Output::due bounds how late);
+    // otherwise write them now, before blocking.
+    const int n = ::epoll_wait(epoll_.get(), events.data(), kEventBatch, 0);
+    if (n != 0 && !out_.due()) return n;
+    out_.flush();
+    if (n != 0) return n;
+  }
+  return ::epoll_wait(epoll_.get(), events.data(), kEventBatch, timeout);
+}
+
 void Worker::loop() {
   std::array<epoll_event, kEventBatch> events{};
   for (;;) {
     observe_server();
     if (!listening_ && !resume_accept_ && conns_.empty()) return;
     const int timeout = ready_.empty() ? poll_timeout(next_deadline()) : 0;
-    if (timeout != 0) out_.flush();
-    const int n = ::epoll_wait(epoll_.get(), events.data(), kEventBatch, timeout);
+    const int n = wait_events(events, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw Error(ErrorKind::internal, errno_text("epoll_wait()"));

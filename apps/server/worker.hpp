@@ -5,6 +5,9 @@
 // report lines.
 #pragma once
 
+#include <sys/epoll.h>
+
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +31,7 @@
 namespace ussl::apps {
 
 inline constexpr std::size_t kReadChunk = 16384;
+inline constexpr int kEventBatch = 256;                  // epoll events taken per wait
 inline constexpr std::size_t kMaxBuffered = 256 * 1024;  // stop reading while this much waits to be sent
 
 class Server;
@@ -123,6 +127,9 @@ class Worker {
  private:
   // The loop (worker.cpp).
   void loop();
+  // epoll_wait for up to `timeout` ms (-1: no limit), writing the waiting
+  // report lines first unless more events are ready; as epoll_wait returns.
+  int wait_events(std::array<epoll_event, kEventBatch>& events, int timeout);
   void observe_server();
   void accept_ready();
   void drop_listener();

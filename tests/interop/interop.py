@@ -363,7 +363,7 @@ def finish_server(server, expect_rc):
     rc = server.wait()
     events = server.handshakes()
     if not events:
-        raise CellFailure(f"ussl-server reported no handshake (rc {rc}): {server.proc.text()[-800:]}")
+        raise CellFailure(f"ussl-server reported no handshake (rc {rc}): {server.text()[-800:]}")
     if rc != expect_rc:
         raise CellFailure(f"ussl-server: expected exit {expect_rc}, got {rc} ({short_error(events[0])}: "
                           f"{(events[0].get('error') or {}).get('message')})")
@@ -600,6 +600,7 @@ def _(env):
 def _(env):
     server = UsslServer(env, ussl_server_args(env, accept=2))
     tmp = env.tmpdir("sess-")
+    proc = None
     try:
         sess = os.path.join(tmp, "session.pem")
         texts = []
@@ -620,6 +621,8 @@ def _(env):
         rc = server.wait()
         events = server.handshakes()
     finally:
+        if proc is not None:
+            proc.stop()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     if "Reused, TLSv1.3" not in texts[1]:
@@ -633,6 +636,7 @@ def _(env):
 def _(env):
     server = UsslServer(env, ussl_server_args(env, accept=2))
     tmp = env.tmpdir("gnutls-")
+    proc = None
     try:
         log = os.path.join(tmp, "log")
         # --waitresumption: under TLS 1.3 read the ticket before reconnecting (else a race with our ticket).
@@ -640,7 +644,7 @@ def _(env):
                "--waitresumption", "--logfile", log]
         proc = peers.Proc(cmd, stdin=True)
         # Its log file is written at exit: watch ussl-server's second handshake instead.
-        server.proc.wait_for(lambda out, err: out.count(b'"event":"handshake"') >= 2, 15)
+        server.wait_handshakes(2, 15)
         proc.close_stdin()
         rc_client = proc.wait(15)
         proc.stop()
@@ -648,6 +652,8 @@ def _(env):
         rc = server.wait()
         events = server.handshakes()
     finally:
+        if proc is not None:
+            proc.stop()  # also when the cell failed half-way: no gnutls-cli outlives it
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     if rc_client != 0 or "This is a resumed session" not in text:

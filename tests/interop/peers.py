@@ -19,6 +19,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "apps"))
+import ussl_proc  # noqa: E402  (tests/apps: the shared ussl-server launcher)
+
 TLS_PEER = os.path.join(HERE, "tls_peer.py")
 NGINX_ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin") or "nginx"  # sbin: not in every PATH
@@ -552,43 +555,51 @@ SERVER_PEERS = [OpenSSLServer(), GnuTLSServer(), NginxServer(), PythonServer()]
 
 
 class UsslServer:
-    """ussl-server --json on port 0, one JSON event per line."""
+    """ussl-server --json on port 0, one JSON event per line: tests/apps/ussl_proc.py's launcher (the one the
+    program tests and the benchmark use), in its own session so a stop reaches nothing else."""
 
     def __init__(self, env, args):
         self.cmd = [env.server, "--port", "0", "--json"] + [str(a) for a in args]
-        self.proc = Proc(self.cmd)
-        if not self.proc.wait_for(lambda out, err: b'"listening"' in out or b'"error"' in out, START_TIMEOUT):
-            text = self.proc.text()
-            self.proc.stop()
-            raise RuntimeError("ussl-server did not start:\n" + text)
-        first = json.loads(bytes(self.proc.out).splitlines()[0])
-        if first.get("event") != "listening":
-            self.proc.stop()
-            raise RuntimeError("ussl-server did not start: " + json.dumps(first))
-        self.port = first["port"]
+        try:
+            self._server = ussl_proc.UsslServer(self.cmd, start_timeout=START_TIMEOUT, start_new_session=True)
+        except ussl_proc.ServerStartError as e:
+            raise RuntimeError(f"ussl-server did not start: {e}") from None
+        self.port = self._server.port
 
     def events(self):
-        out = []
-        for line in bytes(self.proc.out).splitlines():
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-        return out
+        return self._server.events()
 
     def handshakes(self):
         return [e for e in self.events() if e.get("event") == "handshake"]
 
+    def wait_handshakes(self, count, timeout):
+        """Waits (bounded) until `count` handshake events are out; True if they are."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.handshakes()) >= count:
+                return True
+            time.sleep(0.02)
+        return len(self.handshakes()) >= count
+
+    def text(self):
+        """Its stdout and stderr so far."""
+        return self._server.text() + "\n" + self._server.stderr_text()
+
     def wait(self, timeout=15):
-        rc = self.proc.wait(timeout)
-        if rc is None:
-            self.proc.stop()
+        """The exit code, or "timeout" (the server is then stopped)."""
+        try:
+            return self._server.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._server.terminate()
             return "timeout"
-        return rc
 
     def stop(self):
-        return self.proc.stop()
+        """SIGTERM, SIGKILL if it lingers; the exit code."""
+        try:
+            return self._server.stop(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._server.terminate()
+            return self._server.proc.returncode
 
 
 # --- client peers ------------------------------------------------------------------------------------------
