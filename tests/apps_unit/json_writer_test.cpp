@@ -33,7 +33,7 @@ TEST(JsonWriter, WritesStringsAsNlohmannDumpsThemWithReplacement) {
       "",
       "plain ascii, with / and ~",
       "quote \" backslash \\ end",
-      std::string("controls \x01\x02\x1f\x7f and \b\f\n\r\t", 29),
+      "controls \x01\x02\x1f\x7f and \b\f\n\r\t",
       std::string("nul \0 inside", 12),
       "\x1b[31mred\x1b[0m",
       "b\xC3\xBC"
