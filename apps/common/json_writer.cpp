@@ -34,6 +34,13 @@ Lead lead_of(unsigned char b) {
   return {0, 0, 0};
 }
 
+template <typename Integer>
+void append_integer(std::string& out, Integer number) {
+  std::array<char, 24> buf{};
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), number);
+  out.append(buf.data(), res.ptr);
+}
+
 void append_escaped_control(std::string& out, unsigned char c) {
   switch (c) {
     case '\b':
@@ -114,6 +121,9 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+void append_json_integer(std::string& out, std::int64_t number) { append_integer(out, number); }
+void append_json_integer(std::string& out, std::uint64_t number) { append_integer(out, number); }
+
 void append_json_double(std::string& out, double number) {
   if (!std::isfinite(number)) {
     out += "null";
@@ -137,37 +147,19 @@ void JsonWriter::separate() {
   has_member_ |= bit;
 }
 
-void JsonWriter::open(char bracket) {
+JsonWriter& JsonWriter::open(char bracket) {
   separate();
   if (depth_ + 1 >= kMaxDepth) throw std::logic_error("JsonWriter: nested too deep");
   out_ += bracket;
   ++depth_;
   has_member_ &= ~(std::uint64_t{1} << depth_);
+  return *this;
 }
 
-void JsonWriter::close(char bracket) {
+JsonWriter& JsonWriter::close(char bracket) {
   if (depth_ == 0) throw std::logic_error("JsonWriter: close without open");
   out_ += bracket;
   --depth_;
-}
-
-JsonWriter& JsonWriter::begin_object() {
-  open('{');
-  return *this;
-}
-
-JsonWriter& JsonWriter::end_object() {
-  close('}');
-  return *this;
-}
-
-JsonWriter& JsonWriter::begin_array() {
-  open('[');
-  return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-  close(']');
   return *this;
 }
 
@@ -200,22 +192,6 @@ JsonWriter& JsonWriter::value(bool b) {
 JsonWriter& JsonWriter::value(double number) {
   separate();
   append_json_double(out_, number);
-  return *this;
-}
-
-JsonWriter& JsonWriter::integer(std::int64_t number) {
-  separate();
-  std::array<char, 24> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), number);
-  out_.append(buf.data(), res.ptr);
-  return *this;
-}
-
-JsonWriter& JsonWriter::unsigned_integer(std::uint64_t number) {
-  separate();
-  std::array<char, 24> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), number);
-  out_.append(buf.data(), res.ptr);
   return *this;
 }
 

@@ -20,15 +20,19 @@
 
 namespace ussl::apps {
 
+// Appends `number` in decimal.
+void append_json_integer(std::string& out, std::int64_t number);
+void append_json_integer(std::string& out, std::uint64_t number);
+
 class JsonWriter {
  public:
   // Objects and arrays nest at most kMaxDepth deep (the reports use 4).
   static constexpr int kMaxDepth = 32;
 
-  JsonWriter& begin_object();
-  JsonWriter& end_object();
-  JsonWriter& begin_array();
-  JsonWriter& end_array();
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
   // The next member's name; a value (or begin_*) must follow.
   JsonWriter& key(std::string_view name);
 
@@ -40,8 +44,13 @@ class JsonWriter {
   JsonWriter& value(double number);
   template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
   JsonWriter& value(T number) {
-    if constexpr (std::is_signed_v<T>) return integer(static_cast<std::int64_t>(number));
-    return unsigned_integer(static_cast<std::uint64_t>(number));
+    separate();
+    if constexpr (std::is_signed_v<T>) {
+      append_json_integer(out_, static_cast<std::int64_t>(number));
+    } else {
+      append_json_integer(out_, static_cast<std::uint64_t>(number));
+    }
+    return *this;
   }
   // The value, or null.
   template <typename T>
@@ -64,11 +73,9 @@ class JsonWriter {
   bool empty() const noexcept { return out_.empty(); }
 
  private:
-  JsonWriter& integer(std::int64_t number);
-  JsonWriter& unsigned_integer(std::uint64_t number);
   void separate();  // the comma before a value that is not the first of its container
-  void open(char bracket);
-  void close(char bracket);
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
 
   std::string out_;
   std::uint64_t has_member_ = 0;  // bit d: the container at depth d already has an element
