@@ -132,14 +132,6 @@ void write_peer_certificate(JsonWriter& w, const std::vector<CertificateInfo>& c
   w.end_object();
 }
 
-void write_ms(JsonWriter& w, std::string_view name, const std::optional<double>& ms) {
-  if (ms) {
-    w.field(name, std::round(*ms * 1000.0) / 1000.0);
-  } else {
-    w.null_field(name);
-  }
-}
-
 void write_chain_min_days_left(JsonWriter& w, const std::vector<CertificateInfo>& chain, double now) {
   if (chain.empty()) {
     w.null();
@@ -160,6 +152,14 @@ Json parsed(Write&& write) {
 }
 
 }  // namespace
+
+void write_ms(JsonWriter& w, std::string_view name, const std::optional<double>& ms) {
+  if (ms) {
+    w.field(name, std::round(*ms * 1000.0) / 1000.0);
+  } else {
+    w.null_field(name);
+  }
+}
 
 Json ms_or_null(const std::optional<double>& ms) {
   return ms ? Json(std::round(*ms * 1000.0) / 1000.0) : Json(nullptr);

@@ -54,8 +54,10 @@ std::optional<std::string> verify_result_name(const VerifyResult& verify);
 // {"kind","message","wolfssl_code","alert","alert_code"}, or null.
 void write_error(JsonWriter& w, const std::optional<ErrorInfo>& error);
 Json error_json(const std::optional<ErrorInfo>& error);
-// Milliseconds rounded to the microsecond (enough for loopback), or null.
+// Milliseconds rounded to the microsecond (enough for loopback), or null;
+// write_ms writes it as the member `name`.
 Json ms_or_null(const std::optional<double>& ms);
+void write_ms(JsonWriter& w, std::string_view name, const std::optional<double>& ms);
 // subject, issuer, san, not_before, not_after, sha256, serial, pem (or null),
 // days_left, lifetime_days.
 // `now`: seconds since the epoch, for days_left.

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <mutex>
 
@@ -221,7 +220,9 @@ void Worker::emit_closed(const Conn& conn, CloseReason reason, const std::option
     write_error(w, error);
     w.field("reason", close_reason_name(reason)).field("exit_code", code);
     w.key("bytes").begin_object().field("sent", sent).field("received", received).end_object();
-    w.key("timing_ms").begin_object().field("total", std::round(total * 1000.0) / 1000.0).end_object();
+    w.key("timing_ms").begin_object();
+    write_ms(w, "total", total);
+    w.end_object();
     if (conn.starttls) w.key("starttls").raw(json_text(conn.starttls->json()));
     w.end_object();
     add_line(w);
