@@ -142,9 +142,23 @@ bool verify_ed25519(Bytes spki, Bytes message, Bytes signature) {
 #endif
 }
 
-}  // namespace
-
-namespace {
+bool compute_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
+  SigAlg alg;
+  HashAlg hash;
+  std::string name;
+  describe_sig_alg(sig_alg, alg, hash, name);
+  switch (alg) {
+    case SigAlg::rsa_pkcs1:
+    case SigAlg::rsa_pss:
+      return verify_rsa(spki, alg, hash, message, signature);
+    case SigAlg::ecdsa:
+      return verify_ecdsa(spki, hash, message, signature);
+    case SigAlg::ed25519:
+      return verify_ed25519(spki, message, signature);
+    default:
+      return false;
+  }
+}
 
 // A signature check is a pure function of its four inputs, and a server sees
 // the same client chain again and again (a client, the same server chain):
@@ -203,8 +217,6 @@ SignatureMemo& memo() {
   return instance;
 }
 
-bool compute_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature);
-
 }  // namespace
 
 bool verify_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
@@ -216,28 +228,5 @@ bool verify_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature)
   memo().store(key, valid);
   return valid;
 }
-
-namespace {
-
-bool compute_signature(Bytes spki, Bytes sig_alg, Bytes message, Bytes signature) {
-  SigAlg alg;
-  HashAlg hash;
-  std::string name;
-  describe_sig_alg(sig_alg, alg, hash, name);
-  PublicKey key;
-  switch (alg) {
-    case SigAlg::rsa_pkcs1:
-    case SigAlg::rsa_pss:
-      return verify_rsa(spki, alg, hash, message, signature);
-    case SigAlg::ecdsa:
-      return verify_ecdsa(spki, hash, message, signature);
-    case SigAlg::ed25519:
-      return verify_ed25519(spki, message, signature);
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 }  // namespace ussl::x509
