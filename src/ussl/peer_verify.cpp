@@ -25,11 +25,12 @@ void SslSocket::Impl::record_failure(ErrorKind kind, std::string reason, int dep
   rec.verify.wolfssl_code = code;
 }
 
-// wolfSSL calls this for every certificate of the peer's chain, top first,
-// the leaf (depth 0) last. wolfSSL's own complaints are recorded, never
+// wolfSSL calls this for the leaf (depth 0), last, and before it for any
+// intermediate that failed wolfSSL's own check (WOLFSSL_ALWAYS_VERIFY_CB,
+// docs/wolfssl-build.md). wolfSSL's own complaints are recorded, never
 // decisive: intermediates always pass here, and at the leaf, with the whole
-// chain known, ussl's verdict (verify_chain) decides. CERT_NONE records it
-// and lets the handshake go on.
+// chain known (store->certs), ussl's verdict (verify_chain) decides.
+// CERT_NONE records it and lets the handshake go on.
 int SslSocket::Impl::on_verify(int preverify, WOLFSSL_X509_STORE_CTX* store) {
   if (store->totalCerts == 0) {
     // The peer sent no certificate. A server under CERT_REQUIRED fails here,
