@@ -28,16 +28,7 @@ def free_port():
 
 
 def wait_listening(port, proc, timeout=8.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
+    return ussl_proc.wait_port(port, proc, timeout)
 
 
 class Unsupported(Exception):

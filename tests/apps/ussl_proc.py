@@ -13,11 +13,27 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 START_TIMEOUT = 10.0  # seconds for the listening line
+
+
+def wait_port(port, proc, timeout=START_TIMEOUT, interval=0.02):
+    """True once 127.0.0.1:`port` accepts a TCP connection; False if `proc` (a Popen) exits first or
+    `timeout` s pass. For peers that print no listening line (openssl, gnutls-serv, daemons)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(interval)
+    return False
 
 
 class ServerStartError(RuntimeError):

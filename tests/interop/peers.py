@@ -494,7 +494,7 @@ class NginxServer(ServerPeer):
             cmd = [NGINX, "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"), "-e", os.path.join(tmp, "error.log"),
                    "-g", "daemon off;"]
             proc = Proc(cmd)
-            ok = _wait_listening(port, proc, START_TIMEOUT)
+            ok = ussl_proc.wait_port(port, proc.p, START_TIMEOUT)
             log = _read(os.path.join(tmp, "error.log"))
             if ok and "bind()" not in log and proc.alive():
                 running = Running(proc, port, tmp=tmp, describe=" ".join(cmd))
@@ -527,17 +527,6 @@ class PythonServer(ServerPeer):
             raise RuntimeError("tls_peer.py server did not start:\n" + text)
         port = json.loads(bytes(proc.out).splitlines()[0])["port"]
         return Running(proc, port, describe=" ".join(map(str, cmd)))
-
-
-def _wait_listening(port, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.alive():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
 
 
 def _read(path):

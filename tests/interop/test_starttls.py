@@ -22,6 +22,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps"))
+import ussl_proc  # noqa: E402  (tests/apps: the shared launcher and port wait)
+
 CLIENT = SERVER = CERTS = ""
 DOC = None
 RESULTS = {}  # table row (a protocol, or a protocol and what it stands for) -> (peer, outcome)
@@ -40,16 +43,7 @@ def free_port():
 
 
 def wait_port(port, proc, timeout=START_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
+    return ussl_proc.wait_port(port, proc, timeout, interval=0.1)
 
 
 def version_of(cmd):
