@@ -44,7 +44,7 @@ std::string http_connect(PlainStream& stream, const ProxySpec& proxy, const std:
   const std::string authority = join_host_port(host, port);
   std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
   if (proxy.user)
-    request += "Proxy-Authorization: Basic " + base64(*proxy.user + ":" + proxy.password.value_or("")) + "\r\n";
+    request += "Proxy-Authorization: Basic " + base64_encode(*proxy.user + ":" + proxy.password.value_or("")) + "\r\n";
   request += "User-Agent: ussl-client/" USSL_VERSION "\r\n\r\n";
   stream.write(request);
   const std::string status = stream.read_line();
@@ -224,26 +224,6 @@ std::optional<ProxySpec> proxy_from_environment(const std::string& host,
 std::string open_tunnel(PlainStream& stream, const ProxySpec& proxy, const std::string& host, std::uint16_t port) {
   return proxy.scheme == ProxySpec::Scheme::http ? http_connect(stream, proxy, host, port)
                                                  : socks5(stream, proxy, host, port);
-}
-
-std::string base64(std::string_view data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
-                       static_cast<unsigned char>(data[i + 2]);
-    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], kAlphabet[v & 63]};
-  }
-  if (const std::size_t left = data.size() - i; left > 0) {
-    unsigned v = static_cast<unsigned char>(data[i]) << 16;
-    if (left == 2) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
 }
 
 }  // namespace ussl::apps

@@ -48,7 +48,4 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host);
 // breaks the protocol.
 std::string open_tunnel(PlainStream& stream, const ProxySpec& proxy, const std::string& host, std::uint16_t port);
 
-// RFC 4648 base64 (for Basic auth).
-std::string base64(std::string_view data);
-
 }  // namespace ussl::apps

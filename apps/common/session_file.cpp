@@ -6,6 +6,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "common/text.hpp"
 #include "ussl/error.hpp"
 
 namespace ussl::apps {
@@ -13,55 +14,8 @@ namespace {
 
 constexpr const char* kBegin = "-----BEGIN USSL SESSION-----";
 constexpr const char* kEnd = "-----END USSL SESSION-----";
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
-
-std::string base64_encode(const std::string& bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8 |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < bytes.size()) {
-    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::string base64_decode(const std::string& text, const std::string& what) {
-  std::string out;
-  unsigned v = 0;
-  int bits = 0;
-  bool padding = false;
-  for (const char c : text) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    const std::size_t d = kAlphabet.find(c);
-    if (d == std::string_view::npos || padding) throw Error(ErrorKind::bad_file, what + ": invalid base64");
-    v = (v << 6) | static_cast<unsigned>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((v >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 void write_session_file(const std::string& path, const std::string& session) {
   const std::string what = "--sess-out '" + path + "'";

@@ -19,8 +19,4 @@ void write_session_file(const std::string& path, const std::string& session);
 // file and the problem (missing, not a session file, bad base64).
 std::string read_session_file(const std::string& path);
 
-std::string base64_encode(const std::string& bytes);
-// nullopt-free: throws ussl::Error(bad_file) with `what` in the message on bad input.
-std::string base64_decode(const std::string& text, const std::string& what);
-
 }  // namespace ussl::apps

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "ussl/error.hpp"
+
 namespace ussl::apps {
 
 std::vector<std::string> split(const std::string& text, std::string_view separators) {
@@ -96,6 +98,56 @@ std::string clip_network(std::string_view text, std::size_t max) {
   const std::size_t shown = std::min(text.size(), max);
   std::string out(text.substr(0, shown));
   if (shown < text.size()) out += "...(+" + std::to_string(text.size() - shown) + " bytes)";
+  return out;
+}
+
+namespace {
+constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 | static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    out += kBase64Alphabet[(v >> 18) & 63];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += kBase64Alphabet[(v >> 6) & 63];
+    out += kBase64Alphabet[v & 63];
+  }
+  if (i < bytes.size()) {
+    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += kBase64Alphabet[(v >> 18) & 63];
+    out += kBase64Alphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string base64_decode(const std::string& text, const std::string& what) {
+  std::string out;
+  unsigned v = 0;
+  int bits = 0;
+  bool padding = false;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+    if (c == '=') {
+      padding = true;
+      continue;
+    }
+    const std::size_t d = kBase64Alphabet.find(c);
+    if (d == std::string_view::npos || padding) throw Error(ErrorKind::bad_file, what + ": invalid base64");
+    v = (v << 6) | static_cast<unsigned>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((v >> bits) & 0xff);
+    }
+  }
   return out;
 }
 

@@ -32,4 +32,10 @@ namespace ussl::apps {
 // string escaping (so a terminal escape sequence never reaches a terminal).
 std::string clip_network(std::string_view text, std::size_t max = 256);
 
+// RFC 4648 base64 with padding (session files, proxy Basic auth).
+std::string base64_encode(std::string_view bytes);
+// Decodes base64, skipping whitespace; throws ussl::Error(bad_file) with
+// `what` in the message on any other character or data after padding.
+std::string base64_decode(const std::string& text, const std::string& what);
+
 }  // namespace ussl::apps

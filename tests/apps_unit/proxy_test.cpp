@@ -106,14 +106,6 @@ TEST(ProxyEnvironment, NothingSetMeansNoProxy) {
   EXPECT_FALSE(proxy_from_environment("example.com", env.getenv()).has_value());
 }
 
-TEST(Base64, EncodesWithPadding) {
-  EXPECT_EQ(base64(""), "");
-  EXPECT_EQ(base64("f"), "Zg==");
-  EXPECT_EQ(base64("fo"), "Zm8=");
-  EXPECT_EQ(base64("foo"), "Zm9v");
-  EXPECT_EQ(base64("user:pass"), "dXNlcjpwYXNz");
-}
-
 TEST(ClipNetwork, TextIsKeptAsReceivedForTheOutputToEscapeOnce) {
   EXPECT_EQ(clip_network("220 ok\r\n"), "220 ok\r\n");
   EXPECT_EQ(clip_network(std::string("a\0b\xff", 4)), std::string("a\0b\xff", 4));

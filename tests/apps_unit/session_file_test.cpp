@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "common/text.hpp"
 #include "support.hpp"
 #include "ussl/error.hpp"
 
@@ -38,6 +39,7 @@ TEST(Base64, EncodesRfc4648TestVectors) {
   EXPECT_EQ(base64_encode("fo"), "Zm8=");
   EXPECT_EQ(base64_encode("foo"), "Zm9v");
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("user:pass"), "dXNlcjpwYXNz") << "a proxy's Basic credentials";
 }
 
 TEST(Base64, DecodesWhatItEncodesIncludingEveryByteValue) {
