@@ -131,6 +131,11 @@ void Worker::emit_accepted(const Conn& conn) {
 }
 
 void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& error) {
+  const auto& expectations = server_.expectations();
+  if (!c_.common.json && expectations.empty()) {  // human lines only: no JSON text to build
+    emit_handshake_text(conn, error, {});
+    return;
+  }
   const ConnectionRecord& f = conn.facts;
   const Phase phase = f.handshake.done ? Phase::data : Phase::handshake;
   const int code = error ? exit_code_for(error->kind, phase, error->alert) : kExitOk;
@@ -138,7 +143,8 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
   timing.handshake = conn.handshake_ms;
   timing.total = elapsed_ms(conn.accepted);
   // Written as text (json_writer.hpp): this event goes out for every
-  // handshake. Expectations are checked on the text parsed, only when given.
+  // handshake. Expectations are checked on the text parsed, only when given;
+  // the human report also needs it only then.
   JsonWriter w;
   w.begin_object().field("event", "handshake").field("schema", kSchemaVersion).field("conn", conn.id);
   write_connection_fields(w, f, error, timing, false);
@@ -147,7 +153,6 @@ void Worker::emit_handshake(const Conn& conn, const std::optional<ErrorInfo>& er
   w.key("client_hello");
   write_client_hello(w, f.negotiation.client_hello);
   std::vector<ExpectationResult> results;
-  const auto& expectations = server_.expectations();
   if (!expectations.empty()) {
     results = evaluate(expectations, Json::parse(w.str() + "}"));
     const bool held = all_hold(results);
