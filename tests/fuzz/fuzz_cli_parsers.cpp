@@ -8,7 +8,7 @@
 #include "common/ciphers.hpp"
 #include "common/expect.hpp"
 #include "common/net.hpp"
-#include "common/session_file.hpp"
+#include "common/text.hpp"
 #include "server/server.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
