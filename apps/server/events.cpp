@@ -46,21 +46,42 @@ std::string_view stop_reason_name(StopReason reason) noexcept {
   return "internal_error";
 }
 
-void Output::flush() {
-  if (buffer_.empty()) return;
-  static std::mutex mutex;  // whole batches: lines of different loops never interleave
+void Output::add(std::string_view line) {
   {
-    const std::lock_guard lock(mutex);
-    std::size_t done = 0;
-    while (done < buffer_.size()) {
-      const ssize_t n = ::write(STDOUT_FILENO, buffer_.data() + done, buffer_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // stdout closed: the report is lost, the serving goes on
-      done += static_cast<std::size_t>(n);
-    }
+    const std::lock_guard lock(mutex_);
+    if (buffer_.empty()) first_at_ = std::chrono::steady_clock::now();
+    buffer_ += line;
+    if (buffer_.size() < kFlushAt) return;
   }
-  buffer_.clear();
-  if (buffer_.capacity() > kFlushAt) std::string().swap(buffer_);
+  flush();
+}
+
+bool Output::empty() const {
+  const std::lock_guard lock(mutex_);
+  return buffer_.empty();
+}
+
+bool Output::due() const {
+  const std::lock_guard lock(mutex_);
+  return buffer_.size() >= kBatchAt || std::chrono::steady_clock::now() - first_at_ >= kBatchFor;
+}
+
+void Output::flush() {
+  const std::lock_guard writing(write_mutex_);
+  {
+    const std::lock_guard lock(mutex_);
+    if (buffer_.empty()) return;
+    writing_.swap(buffer_);
+  }
+  std::size_t done = 0;
+  while (done < writing_.size()) {
+    const ssize_t n = ::write(STDOUT_FILENO, writing_.data() + done, writing_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // stdout closed: the report is lost, the serving goes on
+    done += static_cast<std::size_t>(n);
+  }
+  writing_.clear();
+  if (writing_.capacity() > kFlushAt) std::string().swap(writing_);
 }
 
 void print_server_usage_error(const std::string& message) {

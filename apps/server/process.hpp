@@ -49,6 +49,7 @@ class Server {
   void count_expectations(bool held);
   void loop_failed();  // a loop hit an internal error and stopped
   void stop_accepting();
+  Output& output() { return output_; }
 
  private:
   void start();
@@ -69,6 +70,7 @@ class Server {
   UniqueFd wake_read_;
   UniqueFd wake_write_;
   UniqueFd done_;  // each loop adds 1 when it ends
+  Output output_;  // before workers_: the loops write to it until they are destroyed
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> accepting_{true};
   std::atomic<StopLevel> stop_level_{StopLevel::serving};

@@ -35,7 +35,7 @@ char g_wake_tag;
 
 std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
 
-Worker::Worker(Server& server) : server_(server), c_(server.config()), mode_(server.mode()) {
+Worker::Worker(Server& server) : server_(server), c_(server.config()), mode_(server.mode()), out_(server.output()) {
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) throw Error(ErrorKind::internal, errno_text("epoll_create1()"));
   event_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

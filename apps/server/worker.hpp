@@ -182,7 +182,7 @@ class Worker {
   ServeMode mode_;
   UniqueFd epoll_;
   UniqueFd event_;
-  Output out_;
+  Output& out_;  // the server's, shared by the loops
   std::list<Conn> conns_;
   std::vector<Conn*> ready_;  // stopped reading for lack of room, room again: service without an event
   std::vector<Conn*> done_;   // released this round, freed at its end (reap)
