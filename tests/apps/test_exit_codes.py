@@ -339,7 +339,7 @@ class ExpectTests(AppTestCase):
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
         self.assertEqual(srv.wait(), 0)
-        events = [e for e in srv.events() if e["event"] == "handshake"]
+        events = srv.handshakes()
         self.assertEqual([all(x["ok"] for x in e["expectations"]) for e in events], [True, True])
         self.assertEqual(srv.events()[-1]["expectations_failed"], 0)
 
@@ -347,7 +347,7 @@ class ExpectTests(AppTestCase):
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.2"), 0)
         self.assertEqual(srv.wait(), 8)
-        events = [e for e in srv.events() if e["event"] == "handshake"]
+        events = srv.handshakes()
         self.assertEqual(events[1]["expectations"],
                          [{"field": "tls.version", "expected": "TLSv1.3", "actual": "TLSv1.2", "ok": False,
                            "op": "="}])

@@ -222,9 +222,9 @@ class KeyExchangeTests(AppTestCase):
         self.assertEqual([c["resumed"] for c in r.report["connections"]], [False, True])
         self.assertEqual([c["tls"]["group"] for c in r.report["connections"]], [self.default_group()] * 2)
         self.assertEqual(srv.wait(), 0)
-        events = [e for e in srv.events() if e["event"] == "handshake"]
+        events = srv.handshakes()
         self.assertEqual([(e["resumed"], e["tls"]["group"]) for e in events],
-                         [(False, self.default_group()), (True, self.default_group())])
+                         [(False, self.default_group()), (True, self.default_group())], srv.text())
 
     def test_an_unknown_group_or_a_key_share_outside_the_groups_is_a_usage_error_naming_it(self):
         r = self.client("--host", "localhost", "--port", 1, "--groups", "X25519,brainpool")
@@ -260,7 +260,7 @@ class ResumptionTests(AppTestCase):
         self.assertEqual([c["bytes"] for c in conns], [{"sent": 2, "received": 2}] * 3)
         self.assertTrue(all(c["ticket_received"] for c in conns))
         self.assertEqual(srv.wait(), 0)
-        self.assertEqual([e["resumed"] for e in srv.events() if e["event"] == "handshake"], [False, True, True])
+        self.assertEqual([e["resumed"] for e in srv.handshakes()], [False, True, True])
 
     def test_reconnect_resumes_with_tls12(self):
         srv = self.server()

@@ -72,7 +72,7 @@ class CertReqsTests(AppTestCase):
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port), 0)
         self.assert_exit(self.client("--host", "localhost", "--port", srv.port, *CLIENT_CERT), 0)
         srv.wait_for(lambda e: e["event"] == "closed" and e["conn"] == 2)
-        events = [e for e in srv.events() if e["event"] == "handshake"]
+        events = srv.handshakes()
         self.assertEqual([e["ok"] for e in events], [True, True])
         self.assertIsNone(events[0]["peer_certificate"])
         self.assertFalse(events[0]["verify"]["verified"])
@@ -139,7 +139,7 @@ class SniTests(AppTestCase):
         self.assertEqual(r.report["peer_certificate"]["subject"], "CN=localhost")
         # The server writes its event once its loop gets to it, which may be after the client exits.
         srv.wait_for(lambda e: e["event"] == "handshake" and e.get("sni") == "localhost")
-        events = [e for e in srv.events() if e["event"] == "handshake"]
+        events = srv.handshakes()
         self.assertEqual([e["sni"] for e in events], ["wrong.example", "localhost"])
 
     def test_server_with_only_sni_certificates_refuses_unknown_names(self):

@@ -155,6 +155,11 @@ class UsslServer:
         with self._lock:
             return [json.loads(line) for line in self.lines if line.strip()]
 
+    def handshakes(self):
+        """The "handshake" events so far in accept order (by `conn`): lines of different connections
+        may leave in another order when several loops serve them (docs/cli.md)."""
+        return sorted((e for e in self.events() if e.get("event") == "handshake"), key=lambda e: e["conn"])
+
     def wait_for(self, predicate, timeout=10):
         """Waits until some event satisfies predicate; returns it."""
         deadline = time.monotonic() + timeout

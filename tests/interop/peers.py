@@ -559,7 +559,7 @@ class UsslServer:
         return self._server.events()
 
     def handshakes(self):
-        return [e for e in self.events() if e.get("event") == "handshake"]
+        return self._server.handshakes()
 
     def wait_handshakes(self, count, timeout):
         """Waits (bounded) until `count` handshake events are out; True if they are."""
