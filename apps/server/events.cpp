@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 
 #include "common/exit_codes.hpp"
 #include "common/expect.hpp"
@@ -44,44 +43,6 @@ std::string_view stop_reason_name(StopReason reason) noexcept {
       return "internal_error";
   }
   return "internal_error";
-}
-
-void Output::add(std::string_view line) {
-  {
-    const std::lock_guard lock(mutex_);
-    if (buffer_.empty()) first_at_ = std::chrono::steady_clock::now();
-    buffer_ += line;
-    if (buffer_.size() < kFlushAt) return;
-  }
-  flush();
-}
-
-bool Output::empty() const {
-  const std::lock_guard lock(mutex_);
-  return buffer_.empty();
-}
-
-bool Output::due() const {
-  const std::lock_guard lock(mutex_);
-  return buffer_.size() >= kBatchAt || std::chrono::steady_clock::now() - first_at_ >= kBatchFor;
-}
-
-void Output::flush() {
-  const std::lock_guard writing(write_mutex_);
-  {
-    const std::lock_guard lock(mutex_);
-    if (buffer_.empty()) return;
-    writing_.swap(buffer_);
-  }
-  std::size_t done = 0;
-  while (done < writing_.size()) {
-    const ssize_t n = ::write(STDOUT_FILENO, writing_.data() + done, writing_.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // stdout closed: the report is lost, the serving goes on
-    done += static_cast<std::size_t>(n);
-  }
-  writing_.clear();
-  if (writing_.capacity() > kFlushAt) std::string().swap(writing_);
 }
 
 void print_server_usage_error(const std::string& message) {
@@ -264,15 +225,12 @@ void Worker::emit_closed(const Conn& conn, CloseReason reason, const std::option
   }
 }
 
-void Worker::add_line(const JsonWriter& w) {
-  out_.add(w.str());
-  out_.add("\n");
-}
+void Worker::add_line(const JsonWriter& w) { out_.add_line(w.str()); }
 
 void Worker::human(const Conn& conn, const std::string& text) {
   if (c_.common.json) return;
   // The text quotes the client (SNI, certificate names, error texts): escaped.
-  out_.add("[" + std::to_string(conn.id) + "] " + escape_text(text) + "\n");
+  out_.add_line("[" + std::to_string(conn.id) + "] " + escape_text(text));
 }
 
 }  // namespace ussl::apps

@@ -15,6 +15,7 @@
 #include "common/net.hpp"
 #include "common/report.hpp"
 #include "server/events.hpp"
+#include "server/output.hpp"
 #include "server/server.hpp"
 #include "server/worker.hpp"
 #include "ussl/ussl.hpp"

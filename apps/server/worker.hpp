@@ -23,6 +23,7 @@
 #include "common/report.hpp"
 #include "server/events.hpp"
 #include "server/http.hpp"
+#include "server/output.hpp"
 #include "server/server.hpp"
 #include "server/starttls_server.hpp"
 #include "server/timers.hpp"
