@@ -369,7 +369,11 @@ def write_doc(B, rows, path, png_ok):
     w("- Server CPU: `utime + stime` from `/proc/PID/stat` of the server process read just before and just after "
       "each client run (so start-up and certificate loading are excluded), divided by the handshakes that "
       "succeeded; `schedstat` (ns resolution) is shown beside it as a cross-check. Rounds are interleaved "
-      "across servers (the order rotates), and the table gives the median of the rounds.")
+      "across servers (the order rotates), and the table gives the median of the rounds. The download, the "
+      "upload and the scale rows read the server's CPU from `schedstat` (summed over its threads): a few "
+      "tenths of a second of CPU are too few clock ticks for a 10% criterion. The download and the upload "
+      "are 1 GiB each, three rounds interleaved across the servers, median; the scale row takes the best of "
+      "three load runs for the rate and for the capacity (interference only lowers a rate).")
     w(f"- Load client for rows 1–3, 5 and 7: `ussl-bench` [{B.client_flavour}] for every server, TLS 1.3 only, key "
       f"share X25519 only (`--groups X25519`), no certificate verification; 4 connections in flight for rows 1–3, "
       f"{SCALE_INFLIGHT} for the scale row, 32 while opening the held connections. Each server was checked once with "

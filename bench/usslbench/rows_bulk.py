@@ -6,7 +6,8 @@ import subprocess
 import time
 
 from .proc import run
-from .readings import cpu_seconds
+from .readings import server_cpu_seconds
+from .stats import med
 
 GIB = 1 << 30
 
@@ -14,7 +15,7 @@ GIB = 1 << 30
 def bulk_rows(B):
     a = B.a
     size = 64 << 20 if a.quick else GIB
-    up_size = 32 << 20 if a.quick else 256 << 20
+    up_size = 32 << 20 if a.quick else GIB
     rounds = 1 if a.quick else 3
     d = os.path.join(B.tmp, "www")
     os.makedirs(d)
@@ -31,12 +32,12 @@ def bulk_rows(B):
             "/dev/null", "--speed-limit", "1", "--speed-time", "3", "--max-time", "120", "-w", "%{json}"]
 
     def download(srv, path):
-        c0 = cpu_seconds(srv.pid)
+        c0 = server_cpu_seconds(srv.pid)
         t0 = time.perf_counter()
         r = run(curl + [f"https://127.0.0.1:{srv.port}{path}"], timeout=150)
         wall = time.perf_counter() - t0
         time.sleep(0.05)
-        cpu = cpu_seconds(srv.pid) - c0
+        cpu = server_cpu_seconds(srv.pid) - c0
         try:
             w = json.loads(r.stdout.decode())
         except ValueError:
@@ -78,37 +79,55 @@ def bulk_rows(B):
             srv.stop()
     B.R["rows"]["bulk"] = {"size": size, "servers": res}
 
-    # Upload (information): the server's receive path; s_client as the one client.
+    # Upload (information): the server's receive path; s_client as the one client. Rounds interleaved
+    # across the servers; each server's figures are the median of its rounds (all kept under "runs").
+    def upload(srv):
+        c0 = server_cpu_seconds(srv.pid)
+        t0 = time.perf_counter()
+        with open(up, "rb") as f:
+            r = run(["openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-ciphersuites",
+                     "TLS_AES_128_GCM_SHA256", "-no-CAfile", "-no-CApath", "-no-CAstore"], timeout=150,
+                    stdin=f, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        received = None
+        if srv.log:  # ussl-server reports what it received: the "closed" event of this round's connection
+            end = time.monotonic() + 10
+            while time.monotonic() < end and received is None:
+                closed = [line for line in open(srv.log) if '"event":"closed"' in line]
+                if len(closed) > closed_seen[srv.name]:
+                    received = json.loads(closed[closed_seen[srv.name]])["bytes"]["received"]
+                    closed_seen[srv.name] += 1
+                else:
+                    time.sleep(0.05)
+        else:
+            time.sleep(0.2)
+        cpu = server_cpu_seconds(srv.pid) - c0
+        return {"bytes": up_size, "client_exit": r.returncode, "time_s": wall, "mb_s": up_size / wall / 1e6,
+                "server_cpu_s": cpu, "server_cpu_s_per_gib": cpu * GIB / up_size, "server_received": received,
+                "complete": r.returncode == 0 and received in (None, up_size)}
+
     res = {}
     servers = []
     try:
         servers += B.ussl_servers("upload", "ecdsa", ["--mode", "discard", "--ciphers", "TLS13-AES128-GCM-SHA256"])
         servers.append(B.openssl_server("ecdsa", ["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
                                         stdin=subprocess.PIPE))
-        for srv in servers:
-            c0 = cpu_seconds(srv.pid)
-            t0 = time.perf_counter()
-            with open(up, "rb") as f:
-                r = run(["openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-ciphersuites",
-                         "TLS_AES_128_GCM_SHA256", "-no-CAfile", "-no-CApath", "-no-CAstore"], timeout=120,
-                        stdin=f, stdout=subprocess.DEVNULL)
-            wall = time.perf_counter() - t0
-            received = None
-            if srv.log:  # ussl-server reports what it received
-                end = time.monotonic() + 10
-                while time.monotonic() < end and received is None:
-                    for line in open(srv.log):
-                        if '"event":"closed"' in line:
-                            received = json.loads(line)["bytes"]["received"]
-                    time.sleep(0.05)
-            else:
-                time.sleep(0.2)
-            cpu = cpu_seconds(srv.pid) - c0
-            m = {"bytes": up_size, "client_exit": r.returncode, "time_s": wall, "mb_s": up_size / wall / 1e6,
-                 "server_cpu_s": cpu, "server_cpu_s_per_gib": cpu * GIB / up_size, "server_received": received}
-            res[srv.name] = m
-            B.log(f"upload {up_size >> 20} MiB to {srv.name:24}: {m['mb_s']:.0f} MB/s, server CPU "
-                  f"{cpu:.2f} s, s_client exit {r.returncode}, server received {received}")
+        runs = {srv.name: [] for srv in servers}
+        closed_seen = {srv.name: 0 for srv in servers}  # "closed" events read so far
+        for _ in range(rounds):
+            for srv in servers:
+                m = upload(srv)
+                runs[srv.name].append(m)
+                B.log(f"upload {up_size >> 20} MiB to {srv.name:24}: {m['mb_s']:.0f} MB/s, server CPU "
+                      f"{m['server_cpu_s']:.3f} s, s_client exit {m['client_exit']}, server received "
+                      f"{m['server_received']}")
+        for name, ms in runs.items():
+            ok = [m for m in ms if m["complete"]] or ms
+            res[name] = {k: med([m[k] for m in ok]) for k in ("time_s", "mb_s", "server_cpu_s",
+                                                               "server_cpu_s_per_gib")}
+            res[name].update(bytes=up_size, client_exit=max(m["client_exit"] for m in ms),
+                             server_received=ok[-1]["server_received"], complete=all(m["complete"] for m in ms),
+                             runs=ms)
     finally:
         for srv in servers:
             srv.stop()

@@ -206,7 +206,7 @@ def _cpu(key):
 def _bulk(key):
     def f(R, name):
         runs = R.get(key, {}).get("servers", {}).get(name)
-        if isinstance(runs, dict):  # upload: one run
+        if isinstance(runs, dict):  # upload: the median of its rounds
             return runs.get("server_cpu_s_per_gib")
         return med([m["server_cpu_s_per_gib"] for m in runs or [] if m.get("complete")])
     return f
