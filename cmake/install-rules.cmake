@@ -12,8 +12,9 @@
 # (cmake/static-libs.cmake), but the installed libussl.a names the shared
 # libraries, the same in the CMake package (PkgConfig::IDN2, PkgConfig::PSL,
 # see src/CMakeLists.txt) and in ussl.pc (Requires), as a consumer expects.
-# `cpack -G DEB` (in the build dir) makes ussl_<version>_amd64.deb from the same
-# rules; tests/package checks both.
+# `cpack -G DEB` (in the build dir) makes ussl_<version>_amd64.deb (the
+# programs) and libussl-dev_<version>_amd64.deb from the same rules;
+# tests/package checks them.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -72,17 +73,33 @@ if(USSL_BUILD_APPS)
 endif()
 install(FILES LICENSE README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT programs)
 install(FILES debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT programs)
+install(FILES debian/copyright DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/libussl-dev COMPONENT devel)
 
-# --- Debian package ------------------------------------------------------------
+# --- Debian packages ------------------------------------------------------------
+# One package per component, as Debian splits them: ussl (the programs, man
+# pages, completions) and libussl-dev (libussl.a, headers, the CMake package,
+# ussl.pc; with the tuned wolfSSL its libwolfssl.a).
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "ussl")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "ussl maintainers <ussl@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
-set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")  # ussl_<version>_amd64.deb
-set(CPACK_DEBIAN_PACKAGE_SECTION "net")
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps: Debian 12's library packages
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates, publicsuffix")  # publicsuffix: the newest list for libpsl
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL programs devel)
+set(CPACK_DEBIAN_FILE_NAME "DEB-DEFAULT")  # ussl_<version>_amd64.deb, libussl-dev_<version>_amd64.deb
+set(CPACK_DEBIAN_PROGRAMS_PACKAGE_NAME "ussl")
+set(CPACK_DEBIAN_PROGRAMS_PACKAGE_SECTION "net")
+set(CPACK_DEBIAN_PROGRAMS_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps: Debian 12's library packages
+set(CPACK_DEBIAN_PROGRAMS_PACKAGE_RECOMMENDS "ca-certificates, publicsuffix")  # publicsuffix: the newest list for libpsl
+set(CPACK_COMPONENT_PROGRAMS_DESCRIPTION "${PROJECT_DESCRIPTION}: ussl-client, ussl-server, ussl-bench")
+set(CPACK_DEBIAN_DEVEL_PACKAGE_NAME "libussl-dev")
+set(CPACK_DEBIAN_DEVEL_PACKAGE_SECTION "libdevel")
+set(CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS "libidn2-dev, libpsl-dev")  # ussl.pc's Requires, the CMake package's
+if(NOT USSL_WOLFSSL STREQUAL "tuned")
+  string(APPEND CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS ", libwolfssl-dev")
+endif()
+set(CPACK_COMPONENT_DEVEL_DESCRIPTION "${PROJECT_DESCRIPTION}: the C++ library (static), headers, CMake and pkg-config files")
+set(CPACK_STRIP_FILES ON)  # programs without symbols or debug info, as Debian ships them
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 include(CPack)

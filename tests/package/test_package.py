@@ -108,29 +108,30 @@ class DebianPackageTests(unittest.TestCase):
         r = run(["cpack", "-G", "DEB", "-B", cls.tmp], cwd=BUILD, timeout=600)
         if r.returncode != 0:
             raise AssertionError("cpack failed:\n" + r.stdout)
-        debs = [f for f in os.listdir(cls.tmp) if f.endswith(".deb")]
-        if len(debs) != 1:
-            raise AssertionError("cpack made %r" % debs)
-        cls.deb = os.path.join(cls.tmp, debs[0])
+        debs = sorted(f for f in os.listdir(cls.tmp) if f.endswith(".deb"))
+        if len(debs) != 2:
+            raise AssertionError("cpack made %r, not the programs' and the library's packages" % debs)
+        cls.dev_deb, cls.deb = (os.path.join(cls.tmp, d) for d in debs)  # libussl-dev_…, ussl_…
         cls.root = os.path.join(cls.tmp, "root")
-        r = run(["dpkg-deb", "-x", cls.deb, cls.root])
-        if r.returncode != 0:
-            raise AssertionError("dpkg-deb -x failed:\n" + r.stdout)
+        cls.dev_root = os.path.join(cls.tmp, "dev-root")
+        for deb, root in ((cls.deb, cls.root), (cls.dev_deb, cls.dev_root)):
+            r = run(["dpkg-deb", "-x", deb, root])
+            if r.returncode != 0:
+                raise AssertionError("dpkg-deb -x failed:\n" + r.stdout)
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def test_package_is_named_as_debian_names_it(self):
+    def test_packages_are_named_as_debian_names_them(self):
         self.assertRegex(os.path.basename(self.deb), r"^ussl_\d+\.\d+\.\d+_amd64\.deb$")
+        self.assertRegex(os.path.basename(self.dev_deb), r"^libussl-dev_\d+\.\d+\.\d+_amd64\.deb$")
 
-    def test_every_dependency_is_met_by_this_debian_12_system(self):
-        depends = run(["dpkg-deb", "-f", self.deb, "Depends"]).stdout.strip()
-        self.assertTrue(depends, "the package declares no Depends")
-        self.assertIn("libc6", depends)
+    def assert_depends_met(self, deb):
+        depends = run(["dpkg-deb", "-f", deb, "Depends"]).stdout.strip()
+        self.assertTrue(depends, f"{deb} declares no Depends")
         # dpkg's own relation checker: versions, alternatives and virtual
-        # packages (libspdlog1.10-fmt9 is provided by libspdlog1.10), against
-        # the Debian 12 packages installed here.
+        # packages, against the Debian 12 packages installed here.
         control = os.path.join(self.tmp, "control")
         with open(control, "w") as f:
             f.write("Source: ussl-depends-check\n\nPackage: ussl-depends-check\nArchitecture: any\n")
@@ -138,6 +139,30 @@ class DebianPackageTests(unittest.TestCase):
         self.assertEqual(r.returncode, 0, "Depends: %s\n%s" % (depends, r.stdout))
         with open("/etc/debian_version") as f:
             self.assertTrue(f.read().startswith("12"), "not a Debian 12 system")
+        return depends
+
+    def test_every_dependency_is_met_by_this_debian_12_system(self):
+        self.assertIn("libc6", self.assert_depends_met(self.deb))
+        self.assertIn("libpsl-dev", self.assert_depends_met(self.dev_deb))
+
+    def test_the_programs_package_holds_no_library_and_the_library_package_no_program(self):
+        def files(root):
+            return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
+        programs, dev = files(self.root), files(self.dev_root)
+        self.assertIn("usr/bin/ussl-client", programs)
+        self.assertIn("usr/share/doc/ussl/copyright", programs)
+        self.assertFalse([f for f in programs if f.endswith(".a") or f.startswith("usr/include")], programs)
+        for f in ("usr/lib/libussl.a", "usr/include/ussl/ussl.hpp", "usr/lib/pkgconfig/ussl.pc",
+                  "usr/lib/cmake/ussl/ussl-config.cmake", "usr/share/doc/libussl-dev/copyright"):
+            self.assertIn(f, dev)
+        self.assertFalse([f for f in dev if f.startswith("usr/bin")], dev)
+
+    def test_the_packaged_programs_are_stripped(self):
+        for program in ("ussl-client", "ussl-server", "ussl-bench"):
+            sections = run(["readelf", "-S", "-W", os.path.join(self.root, "usr/bin", program)]).stdout
+            self.assertIn(".text", sections, program)
+            for section in (".symtab", ".debug_info"):
+                self.assertFalse(section in sections, f"{program} still has {section}")
 
     def test_programs_run_from_the_unpacked_package(self):
         r = run([os.path.join(self.root, "usr/bin/ussl-client"), "--version"], timeout=30)
@@ -160,6 +185,7 @@ class DebianPackageTests(unittest.TestCase):
         finally:
             server.kill()
             server.wait(timeout=10)
+            server.stdout.close()
 
 
 if __name__ == "__main__":
