@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -159,12 +158,10 @@ class ClientAgainstServerTests(AppTestCase):
 
     def test_read_timeout_stops_reading_when_the_server_goes_idle(self):
         srv = self.server()
-        start = time.monotonic()
         r = self.client("--host", "localhost", "--port", srv.port, "--send", "x", "--read-timeout", "300")
-        elapsed = time.monotonic() - start
         self.assert_exit(r, 0)
         self.assertEqual(r.report["bytes"]["received"], 1)
-        self.assertLess(elapsed, 5)
+        self.assertLess(r.report["timing_ms"]["total"], 2500)
         self.assertGreaterEqual(r.report["timing_ms"]["total"], 300)
 
     def test_server_hostname_flag_sets_the_sni_sent_and_the_name_verified(self):

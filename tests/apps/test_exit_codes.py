@@ -101,10 +101,9 @@ class ExitCodeTests(AppTestCase):
             fillers.append(f)
             self.addCleanup(f.close)
         time.sleep(0.2)
-        start = time.monotonic()
         r = self.client("--host", "127.0.0.1", "--port", port, "--connect-timeout", "300")
         self.assert_exit(r, 3, "connect_timeout")
-        self.assertLess(time.monotonic() - start, 5)
+        self.assertLess(r.report["timing_ms"]["total"], 2500)  # the client's own clock: no exec or load in it
 
     def test_talking_tls_to_a_non_tls_port_exits_4(self):
         def http_server(conn, _):
@@ -159,10 +158,9 @@ class ExitCodeTests(AppTestCase):
         def silent_server(conn, helper):
             helper.stop_event.wait(10)
         helper = Helper(self, silent_server)
-        start = time.monotonic()
         r = self.client("--host", "127.0.0.1", "--port", helper.port, "--timeout", "500")
         self.assert_exit(r, 7, "timeout")
-        self.assertLess(time.monotonic() - start, 5)
+        self.assertLess(r.report["timing_ms"]["total"], 2500)
         self.assertIsNotNone(r.report["timing_ms"]["connect"])
         r = self.client("--host", "127.0.0.1", "--port", Helper(self, silent_server).port, "--timeout", "400",
                         "--nonblocking")

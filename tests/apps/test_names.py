@@ -344,14 +344,14 @@ class LateAlertTests(NamesTestCase):
     def test_a_deferred_handshake_with_nothing_to_send_and_no_certificate_request_ends_at_once(self):
         # TLS 1.2: nothing (no session ticket) follows the handshake to wake the client up.
         srv = self.server()
+        # A client that waited would end at --timeout (12 s); the bound leaves room for a loaded machine.
         for args in (["--defer-handshake"], ["--defer-handshake", "--nonblocking"]):
-            start = time.monotonic()
-            r = self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.2", "--timeout", "10000",
+            r = self.client("--host", "localhost", "--port", srv.port, "--max-version", "1.2", "--timeout", "12000",
                             *args)
             self.assert_exit(r, 0)
             self.assertEqual(r.report["handshake"]["trigger"], "read")
             self.assertIsNone(r.report["drain"]["window_ms"])
-            self.assertLess(time.monotonic() - start, 3)
+            self.assertLess(r.report["timing_ms"]["total"], 6000, args)
 
     def test_on_loopback_the_drain_is_the_larger_of_200_ms_and_two_round_trips_and_catches_the_rejection(self):
         srv = self.server("--cert-reqs", "required", *trust(), "--accept", "1")

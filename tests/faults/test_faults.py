@@ -468,7 +468,7 @@ class ClientFaultTests(unittest.TestCase):
         r = self.run_client(server.port, "--timeout", "700")
         self.assertEqual(r.returncode, 7, r.stderr)
         self.assertEqual(r.report["error"]["kind"], "timeout")
-        self.assertLess(r.elapsed, 3)
+        self.assertLess(r.report["timing_ms"]["total"], 2500)  # the client's own clock: no exec or load in it
 
     def test_server_sending_garbage_is_a_protocol_error_exit_4(self):
         server = self.serve(lambda c: (c.recv(4096), c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)))
@@ -511,7 +511,7 @@ class ClientFaultTests(unittest.TestCase):
         server = self.tls_then(lambda tls, c: time.sleep(5))
         r = self.run_client(server.port, "--timeout", "800", "--read-bytes", "10")
         self.assertEqual(r.returncode, 7, r.stderr)
-        self.assertLess(r.elapsed, 3)
+        self.assertLess(r.report["timing_ms"]["total"], 2500)
 
     def test_oversized_record_after_the_handshake_is_refused(self):
         def after(tls, c):
