@@ -5,6 +5,8 @@ Each test sends a hand-built ClientHello (or, for the client, hand-built server 
 asserts the exact alert or behaviour. Run like test_apps.py:
 test_hostile_clients.py --client PATH --server PATH --certs DIR [unittest arguments]
 Loopback only, port 0, every wait bounded, every process stopped.
+Long on purpose (~550 lines): one short class per kind of hostile or unusual peer (names, closes,
+middlebox compatibility, large hellos, signatures, interleaved records), sharing the fixtures.
 """
 
 import argparse

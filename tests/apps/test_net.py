@@ -5,6 +5,8 @@ and STARTTLS against scripted peers (Python standard library, loopback, free por
 Run: test_net.py --client PATH --server PATH --certs DIR [unittest arguments, e.g. a class name].
 Every peer here is a thread of this process on 127.0.0.1 port 0; every socket has a timeout; every
 loop is bounded; every client run has a timeout.
+Long on purpose (~950 lines): each scripted peer (proxy, SOCKS5, one per STARTTLS protocol) sits next
+to the tests that drive it; the STARTTLS part is most of it and shares the peers' plumbing.
 """
 
 import base64

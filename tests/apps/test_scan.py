@@ -6,6 +6,8 @@ Peers: openssl s_server and nginx with explicit protocol/suite/group lists and p
 ussl-server, and scripted responders (SSLv3 and SSLv2 answers, a silent server) in this process.
 Loopback only; every server binds a port chosen at run time; every process has a timeout and is
 stopped in cleanup; every loop is bounded in count and time.
+Long on purpose (~700 lines): one class per kind of peer; each server's configuration is written
+beside the assertions on what the scan reports for it.
 """
 
 import argparse

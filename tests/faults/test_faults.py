@@ -4,6 +4,8 @@
 Real processes on loopback, port 0 only, every wait bounded, every process
 stopped. Usage:
   test_faults.py --client BIN --server BIN --certs DIR [unittest args...]
+Long on purpose (~600 lines): the misbehaving peers (scripted servers and clients) are shared by
+the server and the client fault classes.
 """
 import argparse
 import concurrent.futures

@@ -13,6 +13,8 @@ cell ends; cells run in parallel (--jobs).
 Each cell has an expected outcome (success, or the exact error kind and exit code) and, where data flows,
 checks it byte for byte. The results are rendered to --doc (docs/interop.md) by render.py; the exit status is 1
 if any cell did not go as expected.
+Long on purpose (~1,300 lines): the cells are data-like, one short function per peer and capability,
+registered by a decorator next to its row; the peers live in peers.py, the daemons in test_starttls.py.
 """
 
 import argparse

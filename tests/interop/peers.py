@@ -2,6 +2,8 @@
 
 Standard library only. Every process is started in its own session (so nginx's worker goes with its
 master), every wait is bounded, and every process is killed when its cell ends.
+Long on purpose (~800 lines): one class per foreign TLS stack (start, run, stop), each small; together
+they are the one catalogue of how this project starts a peer.
 """
 
 import json

@@ -8,6 +8,8 @@ STARTTLS table of docs/interop.md (--doc).
 Run: test_starttls.py --client PATH --server PATH --certs DIR [--doc docs/interop.md]
 A daemon that is not installed is skipped, by name (scripts/setup.sh installs them all). Every daemon is
 stopped and its directory removed; every wait is bounded.
+Long on purpose (~600 lines): each daemon's configuration (a dozen real daemons) is written out here,
+beside its start-up check.
 """
 
 import argparse
