@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "socket_impl.hpp"
-#include "ussl/names.hpp"
 
 namespace ussl {
 
@@ -83,12 +82,7 @@ void SslSocket::Impl::run_verdict() {
   if (hostname && !server) {
     rec.verify.hostname_ok = std::none_of(verdict.problems.begin(), verdict.problems.end(),
                                           [](const CertProblem& p) { return p.kind == ErrorKind::hostname_mismatch; });
-    // Whether the match leaned on the legacy CN (the verdict's own name rule
-    // is the same match_server_name, through hostname_matches).
-    try {
-      rec.verify.cn_fallback = match_server_name(parse_certificate(raw_chain.front()), *hostname).cn_fallback;
-    } catch (const Error&) {
-    }
+    rec.verify.cn_fallback = verdict.cn_fallback;  // the match leaned on the legacy CN
   }
   if (!verdict.ok && raw_chain.size() >= static_cast<std::size_t>(kCollected)) {
     // wolfSSL stopped collecting: the verdict saw a truncated chain.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 
+#include "ussl/names.hpp"
 #include "ussl/verify/policy.hpp"
 
 namespace ussl {
@@ -194,6 +195,8 @@ ChainVerdict verify_chain(std::span<const std::vector<std::uint8_t>> presented_d
     }
     // An intermediate that cannot be parsed is not a candidate issuer.
   }
+  if (policy.hostname)
+    verdict.cn_fallback = match_server_name(name_view(*presented.front()), *policy.hostname).cn_fallback;
   Builder b(presented, anchors.impl(), policy, now);
   b.path.push_back(presented.front());
   if (b.is_anchor_der(*presented.front())) {
