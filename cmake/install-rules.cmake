@@ -95,7 +95,7 @@ set(CPACK_DEBIAN_PROGRAMS_PACKAGE_RECOMMENDS "ca-certificates, publicsuffix")  #
 set(CPACK_COMPONENT_PROGRAMS_DESCRIPTION "${PROJECT_DESCRIPTION}: ussl-client, ussl-server, ussl-bench")
 set(CPACK_DEBIAN_DEVEL_PACKAGE_NAME "libussl-dev")
 set(CPACK_DEBIAN_DEVEL_PACKAGE_SECTION "libdevel")
-set(CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS "libidn2-dev, libpsl-dev")  # ussl.pc's Requires, the CMake package's
+set(CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS "libidn2-dev, libpsl-dev, pkg-config")  # ussl.pc's Requires; ussl-config.cmake finds them with pkg-config
 if(NOT USSL_WOLFSSL STREQUAL "tuned")
   string(APPEND CPACK_DEBIAN_DEVEL_PACKAGE_DEPENDS ", libwolfssl-dev")
 endif()

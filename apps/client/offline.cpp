@@ -77,6 +77,7 @@ struct Offline {
     if (policy.hostname) {
       v.hostname_ok = std::none_of(verdict.problems.begin(), verdict.problems.end(),
                                    [](const CertProblem& p) { return p.kind == ErrorKind::hostname_mismatch; });
+      v.cn_fallback = verdict.cn_fallback;
     }
     if (!verdict.problems.empty()) {
       v.failure = verdict.problems.front().kind;

@@ -10,9 +10,10 @@
 namespace ussl::apps {
 
 // The server's report lines, written to stdout in whole lines. One Output is
-// shared by every loop, so lines leave in the order they were added: a
-// connection's "handshake" line is never written after the line of a later
-// connection that needed it (a resumption), whichever loop served each. A
+// shared by every loop, so lines leave in the order they were added, whichever
+// loop served each connection (lines of different connections can still
+// cross: a TLS 1.3 ticket leaves inside wolfSSL_accept, before the loop adds
+// the "handshake" line, so a resumption on another loop may be added first). A
 // write() per line cost ~4% of the CPU under load, so lines are batched: a
 // loop writes them before it blocks, so nothing is held back while the server
 // is idle; while more events are ready it serves those first, up to due():

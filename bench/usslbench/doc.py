@@ -290,8 +290,9 @@ def write_doc(B, rows, path, png_ok):
     if sc:
         w("### Scale: new handshakes while idle connections are held")
         w("")
-        w(f"ussl-bench opens full handshakes ({SCALE_INFLIGHT} in flight, {sc['load_seconds']} s, twice; the better "
-          "run is the figure, both are listed) while another ussl-bench holds N idle connections on the same server. "
+        w(f"ussl-bench opens full handshakes ({SCALE_INFLIGHT} in flight, {sc['load_seconds']} s, three times; the run "
+          "with the most handshakes per server CPU-second is the figure, every run's rate is listed) while another "
+          "ussl-bench holds N idle connections on the same server. "
           "Server CPU % near 100 means the server is the limit; well below 100 with the client also below 100 means "
           "the box (other tenants) or waiting limited the rate. \"Handshakes per server CPU-second\" (handshakes / "
           "server CPU time) is the rate the server could sustain with a whole core, measured like rows 1–3.")
@@ -372,8 +373,8 @@ def write_doc(B, rows, path, png_ok):
       "across servers (the order rotates), and the table gives the median of the rounds. The download, the "
       "upload and the scale rows read the server's CPU from `schedstat` (summed over its threads): a few "
       "tenths of a second of CPU are too few clock ticks for a 10% criterion. The download and the upload "
-      "are 1 GiB each, three rounds interleaved across the servers, median; the scale row takes the best of "
-      "three load runs for the rate and for the capacity (interference only lowers a rate).")
+      "run three rounds interleaved across the servers (one with --quick), median; the scale row takes the "
+      "load run with the best capacity of three (interference only lowers it).")
     w(f"- Load client for rows 1–3, 5 and 7: `ussl-bench` [{B.client_flavour}] for every server, TLS 1.3 only, key "
       f"share X25519 only (`--groups X25519`), no certificate verification; 4 connections in flight for rows 1–3, "
       f"{SCALE_INFLIGHT} for the scale row, 32 while opening the held connections. Each server was checked once with "

@@ -138,8 +138,8 @@ struct ChainVerdict {
   std::vector<std::string> path;
   bool anchored = false;  // path ends at a trust anchor
   // The leaf matched VerifyPolicy::hostname only through its commonName (it
-  // has no subjectAltName; names.hpp, match_server_name). False without a
-  // hostname, or when the name did not match.
+  // has no dNSName or iPAddress SAN; names.hpp, match_server_name). False
+  // without a hostname, or when the name did not match.
   bool cn_fallback = false;
   unsigned paths_tried = 0;
   // The first problem as an Error (its kind and message), for callers that

@@ -158,7 +158,7 @@ class ClientAgainstServerTests(AppTestCase):
 
     def test_read_timeout_stops_reading_when_the_server_goes_idle(self):
         srv = self.server()
-        r = self.client("--host", "localhost", "--port", srv.port, "--send", "x", "--read-timeout", "300")
+        r = self.client("--host", "localhost", "--port", srv.port, "--send", "x", "--read-timeout", "300", timeout=10)
         self.assert_exit(r, 0)
         self.assertEqual(r.report["bytes"]["received"], 1)
         self.assertLess(r.report["timing_ms"]["total"], 2500)

@@ -101,7 +101,7 @@ class ExitCodeTests(AppTestCase):
             fillers.append(f)
             self.addCleanup(f.close)
         time.sleep(0.2)
-        r = self.client("--host", "127.0.0.1", "--port", port, "--connect-timeout", "300")
+        r = self.client("--host", "127.0.0.1", "--port", port, "--connect-timeout", "300", timeout=10)
         self.assert_exit(r, 3, "connect_timeout")
         self.assertLess(r.report["timing_ms"]["total"], 2500)  # the client's own clock: no exec or load in it
 
@@ -158,7 +158,7 @@ class ExitCodeTests(AppTestCase):
         def silent_server(conn, helper):
             helper.stop_event.wait(10)
         helper = Helper(self, silent_server)
-        r = self.client("--host", "127.0.0.1", "--port", helper.port, "--timeout", "500")
+        r = self.client("--host", "127.0.0.1", "--port", helper.port, "--timeout", "500", timeout=10)
         self.assert_exit(r, 7, "timeout")
         self.assertLess(r.report["timing_ms"]["total"], 2500)
         self.assertIsNotNone(r.report["timing_ms"]["connect"])

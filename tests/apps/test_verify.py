@@ -177,6 +177,13 @@ class ChainFileTests(AppTestCase):
         self.assertEqual(j["target"]["chain_role"], "server")
         self.assertIsNone(j["tls"]["version"])
 
+    def test_a_common_name_only_leaf_reports_that_the_match_relied_on_the_legacy_cn_as_a_live_run_does(self):
+        r = self.chain_file("cnonly-chain.pem", "--server-hostname", "cnonly.ussl.test")
+        self.assert_exit(r, 0)
+        self.assertTrue(r.report["verify"]["cn_fallback"])
+        r = self.chain_file("server-chain.pem", "--server-hostname", "localhost")
+        self.assertFalse(r.report["verify"]["cn_fallback"])
+
     def test_an_ip_server_hostname_is_checked_against_ip_sans(self):
         self.assert_exit(self.chain_file("server-chain.pem", "--server-hostname", "127.0.0.1"), 0)
         r = self.chain_file("wronghost-chain.pem", "--server-hostname", "127.0.0.1")

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -66,28 +67,58 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// What a non-blocking pipe holds now, without waiting.
+std::string drain(int fd) {
+  std::string text;
+  std::array<char, 4096> chunk{};
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (n <= 0) return text;
+    text.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+}
+
 TEST(Output, NothingIsWrittenBeforeAFlushAndEverythingAfterIt) {
-  Pipe pipe;
-  Output out(pipe.fd());
+  std::array<int, 2> fds{};
+  ASSERT_EQ(::pipe2(fds.data(), O_CLOEXEC | O_NONBLOCK), 0);
+  Output out(fds[1]);
   EXPECT_TRUE(out.empty());
   out.add_line("{\"event\":\"accepted\",\"conn\":1}");
   out.add_line("[1] handshake ok");
   EXPECT_FALSE(out.empty());
-  EXPECT_FALSE(out.due());  // 2 short lines, just added
+  EXPECT_EQ(drain(fds[0]), "");  // held until a flush
   out.flush();
   EXPECT_TRUE(out.empty());
-  EXPECT_EQ(pipe.finish(), "{\"event\":\"accepted\",\"conn\":1}\n[1] handshake ok\n");
+  EXPECT_EQ(drain(fds[0]), "{\"event\":\"accepted\",\"conn\":1}\n[1] handshake ok\n");
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(Output, WritesByItselfOnceItHoldsTheMostItMayHold) {
+  Pipe pipe;
+  Output out(pipe.fd());
+  const std::string line(1023, 'x');  // 1 KiB with its newline
+  for (std::size_t i = 0; i + 1 < Output::kFlushAt / 1024; ++i) out.add_line(line);
+  EXPECT_FALSE(out.empty());
+  out.add_line(line);  // kFlushAt bytes: written now, no flush() needed
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(pipe.finish().size(), Output::kFlushAt);
 }
 
 TEST(Output, IsDueOnceItHoldsABatchOfLines) {
   Pipe pipe;
   Output out(pipe.fd());
+  const auto added = std::chrono::steady_clock::now();
   out.add_line(std::string(Output::kBatchAt - 2, 'x'));  // one byte short with its newline
-  EXPECT_FALSE(out.due());
+  const bool due_short = out.due();
+  // Not due by size; due by age only if this thread was held up for kBatchFor.
+  if (std::chrono::steady_clock::now() - added < Output::kBatchFor) {
+    EXPECT_FALSE(due_short);
+  }
   out.add_line("");
   EXPECT_TRUE(out.due());
   out.flush();
-  EXPECT_FALSE(out.due());
+  EXPECT_FALSE(out.due());  // nothing held is never due
   EXPECT_EQ(pipe.finish().size(), Output::kBatchAt);
 }
 

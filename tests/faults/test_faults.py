@@ -467,7 +467,7 @@ class ClientFaultTests(unittest.TestCase):
 
     def test_server_that_never_answers_is_a_timeout_exit_7_within_the_limit(self):
         server = self.serve(lambda c: time.sleep(5))
-        r = self.run_client(server.port, "--timeout", "700")
+        r = self.run_client(server.port, "--timeout", "700", timeout=10)  # and the process ends
         self.assertEqual(r.returncode, 7, r.stderr)
         self.assertEqual(r.report["error"]["kind"], "timeout")
         self.assertLess(r.report["timing_ms"]["total"], 2500)  # the client's own clock: no exec or load in it
@@ -511,7 +511,7 @@ class ClientFaultTests(unittest.TestCase):
 
     def test_server_stalling_after_the_handshake_hits_the_whole_run_timeout_exit_7(self):
         server = self.tls_then(lambda tls, c: time.sleep(5))
-        r = self.run_client(server.port, "--timeout", "800", "--read-bytes", "10")
+        r = self.run_client(server.port, "--timeout", "800", "--read-bytes", "10", timeout=10)
         self.assertEqual(r.returncode, 7, r.stderr)
         self.assertLess(r.report["timing_ms"]["total"], 2500)
 

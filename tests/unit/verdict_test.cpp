@@ -55,6 +55,17 @@ TEST(Verdict, AValidChainVerifiesWithItsPathReported) {
   EXPECT_EQ(v.path, (std::vector<std::string>{"CN=test.example", "CN=Verdict Intermediate", "CN=Verdict Root"}));
 }
 
+TEST(Verdict, SaysWhetherTheNameMatchedOnlyThroughTheLegacyCommonName) {
+  const auto chain = [](const std::string& file) { return read_certificates(slurp(cert(file)), file); };
+  const auto anchors = TrustStore::load(cert("root-ca.pem"));
+  const auto cn_only = verify_chain(chain("cnonly-chain.pem"), *anchors, server_policy("cnonly.ussl.test"));
+  EXPECT_TRUE(cn_only.ok) << (cn_only.problems.empty() ? "" : cn_only.problems.front().message);
+  EXPECT_TRUE(cn_only.cn_fallback);
+  EXPECT_FALSE(verify_chain(chain("cnonly-chain.pem"), *anchors, server_policy("other.ussl.test")).cn_fallback);
+  EXPECT_FALSE(verify_chain(chain("cnonly-chain.pem"), *anchors, server_policy(std::nullopt)).cn_fallback);
+  EXPECT_FALSE(judge({"leaf.pem", "inter.pem"}, "root.pem").cn_fallback);  // matched through its SAN
+}
+
 TEST(Verdict, LeafWithOnlyClientAuthIsNotAServerCertificate) {
   const auto v = judge({"client_only.pem", "inter.pem"}, "root.pem");
   ASSERT_FALSE(v.ok);
