@@ -5,9 +5,7 @@
 #include "server/events.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 
 #include "common/exit_codes.hpp"
